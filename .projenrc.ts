@@ -1,0 +1,170 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { awscdk, javascript } from 'projen';
+
+/**
+ * Versions of the libraries the shipped handlers and the runtime package use.
+ * One place, so the runtime package and the dev dependencies cannot drift apart.
+ */
+const POWERTOOLS = '^2.35.0';
+const AWS_SDK = '^3.1160.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-serverless-patterns',
+  description: 'AWS CDK L3 constructs for the classic serverless architectures (async HTTP jobs, fan-out, file processing, scheduled jobs, static sites, sagas) with production defaults: ARM64 + Powertools functions, DLQs with alarms, encryption, cdk-nag clean.',
+  author: 'cdk-serverless-patterns developers',
+  authorAddress: 'dev@example.com',
+  license: 'Apache-2.0',
+  repositoryUrl: 'https://github.com/cdk-serverless-patterns/cdk-serverless-patterns.git',
+  keywords: ['cdk', 'awscdk', 'serverless', 'lambda', 'sqs', 'sns', 'step-functions', 'cloudfront', 'powertools', 'patterns'],
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  github: false,
+  release: false,
+  stability: 'experimental',
+
+  cdkVersion: '2.276.0',
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0',
+  typescriptVersion: '~5.9.3',
+  minNodeVersion: '22.0.0',
+  workflowNodeVersion: '24',
+
+  // Handlers are bundled explicitly (below) so that every function goes through ServerlessFunction.
+  lambdaAutoDiscover: false,
+  integrationTestAutoDiscover: false,
+  // Handler code and runtime helpers run in AWS, not in the user's synth: keep them out of jsii.
+  excludeTypescript: ['src/**/runtime/**'],
+
+  publishToPypi: {
+    distName: 'cdk-serverless-patterns',
+    module: 'cdk_serverless_patterns',
+  },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkserverlesspatterns',
+    mavenGroupId: 'io.github.cdk-serverless-patterns',
+    mavenArtifactId: 'cdk-serverless-patterns',
+  },
+  publishToNuget: {
+    dotNetNamespace: 'CdkServerlessPatterns',
+    packageId: 'CdkServerlessPatterns',
+  },
+  publishToGo: {
+    moduleName: 'github.com/cdk-serverless-patterns/cdk-serverless-patterns-go',
+    packageName: 'cdkserverlesspatterns',
+  },
+
+  devDeps: [
+    // handler and runtime-helper dependencies: bundled into assets/ or declared by the runtime package
+    `@aws-lambda-powertools/logger@${POWERTOOLS}`,
+    `@aws-lambda-powertools/metrics@${POWERTOOLS}`,
+    `@aws-lambda-powertools/tracer@${POWERTOOLS}`,
+    `@aws-lambda-powertools/batch@${POWERTOOLS}`,
+    `@aws-lambda-powertools/idempotency@${POWERTOOLS}`,
+    `@aws-sdk/client-dynamodb@${AWS_SDK}`,
+    `@aws-sdk/lib-dynamodb@${AWS_SDK}`,
+    `@aws-sdk/client-sqs@${AWS_SDK}`,
+    `@aws-sdk/client-sns@${AWS_SDK}`,
+    `@aws-sdk/client-s3@${AWS_SDK}`,
+    `@aws-sdk/client-eventbridge@${AWS_SDK}`,
+    `@aws-sdk/rds-signer@${AWS_SDK}`,
+    `@aws-sdk/cloudfront-signer@${AWS_SDK}`,
+    '@types/aws-lambda@^8.10.150',
+    'ajv@^8',
+    'pg@^8',
+    '@types/pg@^8',
+    // local AWS emulators for runtime tests (see ../shared/EMULATORS.md)
+    'fauxqs@^2',
+    'dynalite@^4',
+    'aws-local-stepfunctions@^3',
+    // EventBridge has no local emulator: the only SDK client we mock
+    'aws-sdk-client-mock@^4',
+    // quality gates and tooling
+    'cdk-nag@^3',
+    'tsx@^4',
+    'esbuild@^0.28',
+    'typedoc@^0.28',
+  ],
+  jestOptions: {
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testTimeout: 60_000,
+    },
+    extraCliOptions: ['--maxWorkers=2'],
+  },
+  tsconfigDevFile: 'tsconfig.dev.json',
+  tsconfigDev: {
+    include: ['examples/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', '.projenrc.ts', 'projenrc/**/*.ts'],
+    exclude: ['lib', 'dist', 'cdk.out', 'assets', '.tools', 'coverage'],
+    compilerOptions: {},
+  },
+  eslintOptions: { tsconfigPath: './tsconfig.dev.json', dirs: ['src'], devdirs: ['test', 'examples', 'bench', 'scripts', 'projenrc', '.projenrc.ts'] },
+  gitignore: ['/.tools/', '/cdk.out/', '/assets/', '/packages/runtime/dist/', '/docs/api/'],
+  npmignoreEnabled: true,
+});
+
+// Ship the bundled handlers (assets/) in the npm tarball; consumers never run esbuild.
+project.npmignore?.addPatterns('/examples/', '/bench/', '/scripts/', '/packages/', '/docs/', '/.tools/', '/cdk.out/');
+project.npmignore?.addPatterns('!/assets/');
+
+// Lint tests, examples and bench with the dev tsconfig (the project service would pick the
+// jsii tsconfig.json, which covers src/ only).
+const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;
+eslintrc.addDeletionOverride('parserOptions.projectService');
+eslintrc.addOverride('parserOptions.project', './tsconfig.dev.json');
+
+project.package.addField('engines', { node: '>= 22.0.0' });
+
+// ---------------------------------------------------------------------------------------------
+// Handlers the library ships: every `src/<pattern>/runtime/*.handler.ts` is bundled at build
+// time into `assets/<pattern>/runtime/<name>.handler/index.js`, minified, with the AWS SDK v3
+// (provided by the Node.js Lambda runtime) kept external.
+// ---------------------------------------------------------------------------------------------
+for (const entry of findHandlerEntrypoints('src')) {
+  project.bundler.addBundle(entry, {
+    platform: 'node',
+    target: 'node22',
+    externals: ['@aws-sdk/*'],
+    minify: true,
+    sourcemap: false,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main job and the test command used by .ci/run (independent of package-all, whose Python,
+// Java, .NET and Go targets cannot be built here).
+// ---------------------------------------------------------------------------------------------
+project.addTask('synth:example', {
+  description: 'Synthesize the example app that composes every pattern into cdk.out/ (fails on cdk-nag errors)',
+  steps: [{ spawn: 'bundle' }, { exec: 'tsx examples/app.ts' }],
+});
+project.addTask('typecheck', {
+  description: 'Type-check everything jsii does not compile (handlers, runtime helpers, examples, bench)',
+  exec: 'tsc --noEmit -p tsconfig.dev.json',
+});
+const ciTest = project.addTask('ci:test', {
+  description: 'What .ci/run runs: bundle handlers, jsii compile, API.md, type-check, tests, eslint, npm package',
+});
+ciTest.spawn(project.preCompileTask);
+ciTest.spawn(project.compileTask);
+ciTest.spawn(project.postCompileTask);
+ciTest.spawn(project.tasks.tryFind('typecheck')!);
+ciTest.spawn(project.testTask);
+ciTest.spawn(project.tasks.tryFind('package:js')!);
+
+project.synth();
+
+function findHandlerEntrypoints(root: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    if (!fs.existsSync(dir)) return;
+    for (const name of fs.readdirSync(dir).sort()) {
+      const p = path.join(dir, name);
+      if (fs.statSync(p).isDirectory()) walk(p);
+      else if (name.endsWith('.handler.ts') && p.split(path.sep).includes('runtime')) found.push(p);
+    }
+  };
+  walk(root);
+  return found;
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The tests on a fresh machine (what .ci/run runs): Node check, install, then bundle the handlers,
+# jsii compile, API.md, type-check, jest (construct tests, cdk-nag gate, handler tests against
+# local emulators), eslint and the npm package. Python/Java/.NET/Go packaging is not run: their
+# toolchains' registries are unreachable here.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/ensure-node.sh
+bash scripts/install.sh
+rm -f test-reports/junit.xml
+status=0
+npx projen ci:test || status=$?
+node scripts/test-summary.js test-reports/junit.xml || true
+exit $status

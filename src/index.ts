@@ -1,0 +1,5 @@
+// The public (jsii) surface: re-exports only.
+export * from './core/alarms';
+export * from './core/function-code-options';
+export * from './core/queue';
+export * from './core/serverless-function';

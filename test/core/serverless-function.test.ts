@@ -1,0 +1,192 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { FunctionInvocation, ServerlessFunction } from '../../src';
+import { nagErrors } from '../helpers/nag';
+
+const code = lambda.Code.fromInline('exports.handler = async () => {}');
+
+function build(props: Partial<ConstructorParameters<typeof ServerlessFunction>[2]> = {}, stack = new Stack()) {
+  const fn = new ServerlessFunction(stack, 'Fn', { code, handler: 'index.handler', ...props });
+  return { stack, fn, template: Template.fromStack(stack) };
+}
+
+describe('ServerlessFunction defaults', () => {
+  test('runs on ARM64 with Node.js 24, 1024 MB and a 30 second timeout', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Architectures: ['arm64'],
+      Runtime: 'nodejs24.x',
+      MemorySize: 1024,
+      Timeout: 30,
+    });
+  });
+
+  test('traces actively and logs JSON at INFO (system WARN) to its own log group', () => {
+    const { stack, fn, template } = build();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: {
+        LogFormat: 'JSON',
+        ApplicationLogLevel: 'INFO',
+        SystemLogLevel: 'WARN',
+        LogGroup: stack.resolve(fn.logGroup.logGroupName),
+      },
+    });
+  });
+
+  test('keeps logs for one month and retains the log group on stack deletion', () => {
+    const { template } = build();
+    template.hasResource('AWS::Logs::LogGroup', {
+      Properties: { RetentionInDays: 30 },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  test('log retention and removal policy can be changed', () => {
+    const { template } = build({ logRetention: logs.RetentionDays.ONE_WEEK, logRemovalPolicy: RemovalPolicy.DESTROY });
+    template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 7 }, DeletionPolicy: 'Delete' });
+  });
+
+  test('sets the Powertools environment with a service name derived from the construct path', () => {
+    const stack = new Stack(undefined, 'Shop');
+    const { template } = build({}, stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          POWERTOOLS_SERVICE_NAME: 'Shop-Fn',
+          POWERTOOLS_METRICS_NAMESPACE: 'cdk-serverless-patterns',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+        },
+      },
+    });
+  });
+
+  test('user environment is kept, Powertools settings can be overridden through props', () => {
+    const { template } = build({
+      environment: { TABLE: 't' },
+      serviceName: 'orders',
+      metricsNamespace: 'Shop',
+      applicationLogLevel: lambda.ApplicationLogLevel.DEBUG,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { TABLE: 't', POWERTOOLS_SERVICE_NAME: 'orders', POWERTOOLS_METRICS_NAMESPACE: 'Shop', POWERTOOLS_LOG_LEVEL: 'DEBUG' } },
+      LoggingConfig: { ApplicationLogLevel: 'DEBUG' },
+    });
+  });
+
+  test('adds the Powertools v2 layer of the stack region, version 44 by default', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Layers: [{
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:', { Ref: 'AWS::Region' }, ':094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:44']],
+      }],
+    });
+  });
+
+  test('uses the GovCloud publisher account for the layer in us-gov-west-1', () => {
+    const stack = new Stack(undefined, 'Gov', { env: { region: 'us-gov-west-1', account: '111111111111' } });
+    const { template } = build({ powertoolsLayerVersion: 40 }, stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Layers: ['arn:aws-us-gov:lambda:us-gov-west-1:165093116878:layer:AWSLambdaPowertoolsTypeScriptV2:40'],
+    });
+  });
+
+  test('the layer can be turned off', () => {
+    const { template } = build({ enablePowertoolsLayer: false });
+    template.hasResourceProperties('AWS::Lambda::Function', { Layers: Match.absent() });
+  });
+
+  test('its role has no AWS-managed policy and may write only to its own log group', () => {
+    const { stack, fn, template } = build();
+    template.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Effect: 'Allow',
+          Resource: stack.resolve(fn.logGroup.logGroupArn),
+        }]),
+      },
+    });
+  });
+
+  test('asynchronous invocation (the default) retries twice for up to 6 hours, then sends to an on-failure queue', () => {
+    const { stack, fn, template } = build();
+    expect(fn.failureQueue).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 21600,
+      DestinationConfig: { OnFailure: { Destination: stack.resolve(fn.failureQueue!.queueArn) } },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+  });
+
+  test('synchronous and queue invocations create no on-failure queue', () => {
+    for (const invocation of [FunctionInvocation.SYNCHRONOUS, FunctionInvocation.QUEUE]) {
+      const { fn, template } = build({ invocation });
+      expect(fn.failureQueue).toBeUndefined();
+      template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
+      template.resourceCountIs('AWS::SQS::Queue', 0);
+    }
+  });
+
+  test('alarms on errors, throttles and p99 duration at 80% of the timeout', () => {
+    const { fn, template } = build({ timeout: Duration.seconds(10), invocation: FunctionInvocation.SYNCHRONOUS });
+    expect(fn.alarms).toHaveLength(3);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Threshold: 1 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', ExtendedStatistic: 'p99', Threshold: 8000 });
+  });
+
+  test('an asynchronous function also alarms on events in its on-failure queue', () => {
+    const { fn, template } = build();
+    expect(fn.alarms).toHaveLength(4);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+  });
+
+  test('sends every alarm and its OK to the alarm topic', () => {
+    const stack = new Stack();
+    const topic = new sns.Topic(stack, 'Alarms');
+    const { template } = build({ alarmTopic: topic, invocation: FunctionInvocation.SYNCHRONOUS }, stack);
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    expect(Object.keys(alarms)).toHaveLength(3);
+    for (const alarm of Object.values(alarms)) {
+      expect(alarm.Properties.AlarmActions).toEqual([stack.resolve(topic.topicArn)]);
+      expect(alarm.Properties.OKActions).toEqual([stack.resolve(topic.topicArn)]);
+    }
+  });
+
+  test('passes the cdk-nag gate (AwsSolutions + Serverless) with 0 errors for every invocation type', () => {
+    const stack = new Stack();
+    for (const invocation of [FunctionInvocation.SYNCHRONOUS, FunctionInvocation.ASYNCHRONOUS, FunctionInvocation.QUEUE]) {
+      new ServerlessFunction(stack, `Fn${invocation}`, { code, handler: 'index.handler', invocation });
+    }
+    expect(nagErrors(stack)).toEqual([]);
+  });
+});
+
+describe('ServerlessFunction validation', () => {
+  test('fails for memorySize below 128 MB, naming the prop and the range', () => {
+    expect(() => build({ memorySize: 64 })).toThrow(/Fn: memorySize must be an integer between 128 and 10240, got 64/);
+  });
+
+  test('fails for memorySize above 10240 MB', () => {
+    expect(() => build({ memorySize: 20_000 })).toThrow(/memorySize must be an integer between 128 and 10240, got 20000/);
+  });
+
+  test('fails for a timeout over 15 minutes', () => {
+    expect(() => build({ timeout: Duration.minutes(16) })).toThrow(/Fn: timeout must be between 1 second and 15 minutes, got 16 minutes/);
+  });
+
+  test('fails for retryAttempts outside 0..2', () => {
+    expect(() => build({ retryAttempts: 3 })).toThrow(/retryAttempts must be an integer between 0 and 2, got 3/);
+  });
+
+  test('fails for retry settings on a synchronous function', () => {
+    expect(() => build({ invocation: FunctionInvocation.SYNCHRONOUS, retryAttempts: 1 })).toThrow(/retryAttempts and maxEventAge apply to asynchronous invocations only, but invocation is SYNCHRONOUS/);
+  });
+});
