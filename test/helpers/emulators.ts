@@ -1,0 +1,112 @@
+/**
+ * Local AWS emulators for runtime tests, bound to 127.0.0.1 only (see ../shared/EMULATORS.md):
+ * fauxqs for SQS, SNS -> SQS and S3; dynalite for DynamoDB. Handlers under test use SDK clients
+ * created with the default configuration, so the standard AWS_ENDPOINT_URL_* variables set here
+ * point them at the emulators.
+ */
+import { spawn } from 'child_process';
+import type * as dnsTypes from 'dns';
+import type { AddressInfo, Server } from 'net';
+import * as path from 'path';
+import * as readline from 'readline';
+
+// dynalite ships no types.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require('dynalite') as (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
+
+/** A running emulator: its endpoint and how to stop it. */
+export interface RunningEmulator {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+const REGION = 'us-east-1';
+
+/** Dummy credentials and a region, so SDK clients sign requests the emulators accept. */
+export function useLocalAwsEnvironment(): void {
+  process.env.AWS_REGION = REGION;
+  process.env.AWS_DEFAULT_REGION = REGION;
+  process.env.AWS_ACCESS_KEY_ID = 'test';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  delete process.env.AWS_PROFILE;
+  // Powertools: no X-Ray daemon here, and metrics flushed to stdout are noise in test output.
+  process.env.POWERTOOLS_TRACE_ENABLED = 'false';
+  process.env.POWERTOOLS_DEV = 'false';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';
+}
+
+let dnsPatched = false;
+
+/**
+ * Resolves `*.localhost` to 127.0.0.1 in this process, as fauxqs's `interceptLocalhostDns()` does
+ * (fauxqs is ESM-only and cannot be imported into jest's CommonJS runtime). Needed because fauxqs
+ * queue URLs name `sqs.<region>.localhost` and current SQS clients call the queue URL's host.
+ */
+function resolveLocalhostSubdomains(): void {
+  if (dnsPatched) return;
+  dnsPatched = true;
+  // The core module object itself (an ES namespace import only has getters).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dns = require('dns') as typeof dnsTypes;
+  const original = dns.lookup;
+  const patched = (hostname: string, options: unknown, callback?: unknown) => {
+    const cb = (typeof options === 'function' ? options : callback) as (...args: unknown[]) => void;
+    const opts = (typeof options === 'object' && options !== null ? options : {}) as dnsTypes.LookupOptions;
+    if (hostname === 'localhost' || hostname.endsWith('.localhost')) {
+      if (opts.all) {
+        process.nextTick(cb, null, [{ address: '127.0.0.1', family: 4 }]);
+      } else {
+        process.nextTick(cb, null, '127.0.0.1', 4);
+      }
+      return {};
+    }
+    return (original as unknown as (...args: unknown[]) => unknown)(hostname, options, callback);
+  };
+  (dns as unknown as { lookup: unknown }).lookup = patched;
+}
+
+/**
+ * Starts fauxqs (SQS, SNS, S3) on 127.0.0.1 at a free port, in a child process, and points
+ * AWS_ENDPOINT_URL_SQS, _SNS and _S3 at it. S3 clients in tests need `forcePathStyle: true`.
+ */
+export async function startFauxqs(): Promise<RunningEmulator> {
+  useLocalAwsEnvironment();
+  resolveLocalhostSubdomains();
+  const child = spawn(process.execPath, [path.join(__dirname, 'fauxqs-server.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout! });
+    lines.once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`fauxqs exited with code ${code} before listening`)));
+  });
+  const endpoint = `http://localhost:${port}`;
+  process.env.AWS_ENDPOINT_URL_SQS = endpoint;
+  process.env.AWS_ENDPOINT_URL_SNS = endpoint;
+  process.env.AWS_ENDPOINT_URL_S3 = endpoint;
+  return {
+    endpoint,
+    stop: () => new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+/** Starts dynalite (DynamoDB) on 127.0.0.1 at a free port and points AWS_ENDPOINT_URL_DYNAMODB at it. */
+export async function startDynalite(): Promise<RunningEmulator> {
+  useLocalAwsEnvironment();
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
+  return { endpoint, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** A unique name for a queue, table, topic or bucket, so tests never share state. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`.toLowerCase();
+}
