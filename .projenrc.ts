@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { awscdk, javascript } from 'projen';
+import { awscdk, javascript, JsonFile } from 'projen';
 
 /**
  * Versions of the libraries the shipped handlers and the runtime package use.
@@ -71,7 +71,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/rds-signer@${AWS_SDK}`,
     `@aws-sdk/cloudfront-signer@${AWS_SDK}`,
     '@types/aws-lambda@^8.10.150',
-    'ajv@^8',
+    '@cfworker/json-schema@^4',
     'pg@^8',
     '@types/pg@^8',
     // local AWS emulators for runtime tests (see ../shared/EMULATORS.md)
@@ -97,7 +97,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
   tsconfigDev: {
     include: ['examples/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', '.projenrc.ts', 'projenrc/**/*.ts'],
     exclude: ['lib', 'dist', 'cdk.out', 'assets', '.tools', 'coverage'],
-    compilerOptions: {},
+    compilerOptions: {
+      // Examples import the runtime package by its published name, as users do.
+      baseUrl: '.',
+      paths: { 'cdk-serverless-patterns-runtime': ['src/runtime/index.ts'] },
+    },
   },
   eslintOptions: { tsconfigPath: './tsconfig.dev.json', dirs: ['src'], devdirs: ['test', 'examples', 'bench', 'scripts', 'projenrc', '.projenrc.ts'] },
   gitignore: ['/.tools/', '/cdk.out/', '/assets/', '/packages/runtime/dist/', '/docs/api/'],
@@ -113,6 +117,13 @@ project.npmignore?.addPatterns('!/assets/');
 const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;
 eslintrc.addDeletionOverride('parserOptions.projectService');
 eslintrc.addOverride('parserOptions.project', './tsconfig.dev.json');
+
+// Handlers and runtime helpers are bundled (assets/) or shipped by the runtime package, so their
+// imports come from devDependencies by design.
+project.eslint?.addOverride({
+  files: ['src/**/runtime/**/*.ts', 'src/runtime/**/*.ts'],
+  rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
+});
 
 project.package.addField('engines', { node: '>= 22.0.0' });
 
@@ -130,6 +141,59 @@ for (const entry of findHandlerEntrypoints('src')) {
     sourcemap: false,
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Runtime helpers for users' handler code (jobWorker, ...): a sibling npm package,
+// `cdk-serverless-patterns-runtime`, built from src/runtime into packages/runtime. It cannot be
+// part of the jsii package: its dependencies (Powertools, AWS SDK) are not jsii modules.
+// ---------------------------------------------------------------------------------------------
+const runtimeDeps: Record<string, string> = { '@types/aws-lambda': '^8.10.150' };
+for (const dep of ['logger', 'metrics', 'batch']) {
+  runtimeDeps[`@aws-lambda-powertools/${dep}`] = POWERTOOLS;
+}
+// Provided by the Lambda Node.js runtime, declared so a user's bundler and type-checker resolve them.
+for (const client of ['client-dynamodb', 'lib-dynamodb', 'client-eventbridge', 'client-sns']) {
+  runtimeDeps[`@aws-sdk/${client}`] = AWS_SDK;
+}
+new JsonFile(project, 'packages/runtime/package.json', {
+  obj: {
+    name: 'cdk-serverless-patterns-runtime',
+    version: '0.0.0',
+    description: 'Runtime helpers for Lambda handlers deployed with cdk-serverless-patterns (jobWorker, ...).',
+    license: 'Apache-2.0',
+    main: 'dist/index.js',
+    types: 'dist/types/runtime/index.d.ts',
+    files: ['dist/'],
+    engines: { node: '>= 22.0.0' },
+    dependencies: runtimeDeps,
+  },
+});
+new JsonFile(project, 'packages/runtime/tsconfig.json', {
+  obj: {
+    extends: '../../tsconfig.dev.json',
+    compilerOptions: {
+      rootDir: '../../src',
+      outDir: 'dist/types',
+      declaration: true,
+      emitDeclarationOnly: true,
+      noEmit: false,
+      inlineSourceMap: false,
+      inlineSources: false,
+    },
+    include: ['../../src/runtime/index.ts'],
+  },
+});
+const buildRuntime = project.addTask('package:runtime', {
+  description: 'Build and pack the cdk-serverless-patterns-runtime package from src/runtime',
+  steps: [
+    { exec: 'rm -rf packages/runtime/dist' },
+    { exec: 'esbuild src/runtime/index.ts --bundle --platform=node --target=node22 --format=cjs --packages=external --outfile=packages/runtime/dist/index.js' },
+    { exec: 'tsc -p packages/runtime/tsconfig.json' },
+    { exec: 'mkdir -p dist/js && npm pack ./packages/runtime --pack-destination dist/js --silent' },
+    { exec: 'tsx scripts/verify-runtime-package.ts' },
+  ],
+});
+project.packageTask.spawn(buildRuntime);
 
 // ---------------------------------------------------------------------------------------------
 // Main job and the test command used by .ci/run (independent of package-all, whose Python,
@@ -152,6 +216,7 @@ ciTest.spawn(project.postCompileTask);
 ciTest.spawn(project.tasks.tryFind('typecheck')!);
 ciTest.spawn(project.testTask);
 ciTest.spawn(project.tasks.tryFind('package:js')!);
+ciTest.spawn(buildRuntime);
 
 project.synth();
 

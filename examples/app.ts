@@ -8,6 +8,7 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { AsyncHttpApiExampleStack } from './async-http-api/stack';
 import { CoreExampleStack } from './core/stack';
 import { nagFindings } from '../test/helpers/nag';
 
@@ -21,6 +22,7 @@ export function buildExampleApp(outdir = path.join(__dirname, '..', 'cdk.out')):
   const alarmTopic = new sns.Topic(shared, 'AlarmTopic', { masterKey: alarmKey, enforceSSL: true });
 
   new CoreExampleStack(app, 'CoreExample', { env, alarmTopic });
+  new AsyncHttpApiExampleStack(app, 'AsyncHttpApiExample', { env, alarmTopic });
   return app;
 }
 

@@ -21,6 +21,8 @@ export function exampleHandlerCode(entry: string): lambda.Code {
     format: 'cjs',
     minify: true,
     external: ['@aws-sdk/*', '@aws-lambda-powertools/*'],
+    // Examples import the runtime helpers by their published package name, as users do.
+    alias: { 'cdk-serverless-patterns-runtime': path.join(__dirname, '..', 'src', 'runtime', 'index.ts') },
     logLevel: 'error',
   });
   return lambda.Code.fromAsset(outdir);

@@ -1,0 +1,55 @@
+/**
+ * Proves the packed `cdk-serverless-patterns-runtime` tarball works the way a user consumes it:
+ * installed under node_modules, imported by name from a worker, bundled with esbuild (Powertools
+ * and the AWS SDK external, as with the Powertools layer), and its declarations present.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { buildSync } from 'esbuild';
+
+const root = path.join(__dirname, '..');
+const tarball = fs.readdirSync(path.join(root, 'dist', 'js')).find((f) => f.startsWith('cdk-serverless-patterns-runtime-') && f.endsWith('.tgz'));
+if (!tarball) throw new Error('dist/js has no cdk-serverless-patterns-runtime tarball; run npx projen package:runtime');
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-package-'));
+const installed = path.join(work, 'node_modules', 'cdk-serverless-patterns-runtime');
+fs.mkdirSync(installed, { recursive: true });
+execFileSync('tar', ['-xzf', path.join(root, 'dist', 'js', tarball), '-C', installed, '--strip-components=1']);
+
+const manifest = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));
+for (const file of [manifest.main, manifest.types]) {
+  if (!fs.existsSync(path.join(installed, file))) throw new Error(`the package lacks ${file}`);
+}
+const types = fs.readFileSync(path.join(installed, manifest.types), 'utf8');
+if (!/jobWorker/.test(types)) throw new Error(`${manifest.types} does not declare jobWorker`);
+
+const entry = path.join(work, 'worker.ts');
+fs.writeFileSync(entry, [
+  "import { jobWorker } from 'cdk-serverless-patterns-runtime';",
+  'export const handler = jobWorker(async (job) => ({ echoed: job.payload }));',
+].join('\n'));
+const outfile = path.join(work, 'out', 'index.js');
+buildSync({
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  minify: true,
+  external: ['@aws-sdk/*', '@aws-lambda-powertools/*'],
+  // The user's node_modules: the installed package first, then its dependencies.
+  nodePaths: [path.join(work, 'node_modules'), path.join(root, 'node_modules')],
+  logLevel: 'error',
+});
+const bundle = fs.readFileSync(outfile, 'utf8');
+if (!bundle.includes('ApproximateReceiveCount')) throw new Error('the bundled worker does not contain jobWorker');
+
+// The worker loads and exports a handler with its dependencies resolved from node_modules.
+const loaded = execFileSync(process.execPath, ['-e', `process.env.NODE_PATH=${JSON.stringify(path.join(root, 'node_modules'))};require('module').Module._initPaths();console.log(typeof require(${JSON.stringify(outfile)}).handler)`]).toString().trim();
+if (loaded !== 'function') throw new Error(`the bundled worker's handler is ${loaded}`);
+
+console.log(`runtime package OK: ${tarball}, ${Object.keys(manifest.dependencies).length} dependencies, `
+  + `user worker bundle ${(bundle.length / 1024).toFixed(1)} KiB (Powertools and AWS SDK external)`);
+fs.rmSync(work, { recursive: true, force: true });

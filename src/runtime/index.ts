@@ -1,0 +1,3 @@
+// cdk-serverless-patterns-runtime: helpers for the handler code users deploy with the patterns.
+export { jobWorker } from './job-worker';
+export type { Job, JobHandler, JobWorkerOptions } from './job-worker';

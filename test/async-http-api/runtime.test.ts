@@ -1,0 +1,401 @@
+/**
+ * The AsyncHttpApi handlers (submit, status) and the jobWorker runtime helper, run for real
+ * against fauxqs (SQS, SNS) and dynalite (DynamoDB) on 127.0.0.1 with the AWS SDK v3 clients.
+ * EventBridge has no local emulator: only its client is mocked (aws-sdk-client-mock).
+ */
+import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { Schema, Validator } from '@cfworker/json-schema';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ENV } from '../../src/async-http-api/runtime/env';
+import { JobStore } from '../../src/async-http-api/runtime/job-store';
+import { jobStatus } from '../../src/async-http-api/runtime/status.handler';
+import { configFromEnvironment, jobIdForKey, submitJob, SubmitConfig } from '../../src/async-http-api/runtime/submit.handler';
+import { jobWorker } from '../../src/runtime';
+import { httpApiEvent } from '../fixtures/events';
+import { RunningEmulator, startDynalite, startFauxqs, uniqueName } from '../helpers/emulators';
+import { EventSourceMapping } from '../helpers/event-source';
+
+const MAX_RECEIVE_COUNT = 3;
+
+let sqsEmulator: RunningEmulator;
+let dynamoEmulator: RunningEmulator;
+let sqs: SQSClient;
+let ddb: DynamoDBClient;
+
+beforeAll(async () => {
+  [sqsEmulator, dynamoEmulator] = await Promise.all([startFauxqs(), startDynalite()]);
+  sqs = new SQSClient({});
+  ddb = new DynamoDBClient({});
+});
+afterAll(async () => {
+  await Promise.all([sqsEmulator.stop(), dynamoEmulator.stop()]);
+});
+
+interface Pipeline {
+  readonly tableName: string;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly config: SubmitConfig;
+  readonly store: JobStore;
+}
+
+/** A fresh table, queue and DLQ (redrive after MAX_RECEIVE_COUNT), and the environment the construct sets. */
+async function newPipeline(extra: Partial<SubmitConfig> = {}): Promise<Pipeline> {
+  const tableName = uniqueName('jobs');
+  await ddb.send(new CreateTableCommand({
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'jobId', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }],
+  }));
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('jobs-dlq') }));
+  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn;
+  const queue = await sqs.send(new CreateQueueCommand({
+    QueueName: uniqueName('jobs'),
+    Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: MAX_RECEIVE_COUNT }), VisibilityTimeout: '30' },
+  }));
+  process.env[ENV.JOBS_TABLE_NAME] = tableName;
+  process.env[ENV.JOBS_QUEUE_URL] = queue.QueueUrl;
+  process.env[ENV.MAX_RECEIVE_COUNT] = String(MAX_RECEIVE_COUNT);
+  delete process.env[ENV.COMPLETION_TOPIC_ARN];
+  delete process.env[ENV.COMPLETION_EVENT_BUS_NAME];
+  delete process.env[ENV.REQUEST_SCHEMA];
+  const config = { ...configFromEnvironment(), ...extra };
+  return { tableName, queueUrl: queue.QueueUrl!, deadLetterQueueUrl: dlq.QueueUrl!, config, store: new JobStore(tableName) };
+}
+
+function post(body: string | undefined, headers: Record<string, string> = { 'content-type': 'application/json' }) {
+  return httpApiEvent({ method: 'POST', path: '/jobs', routeKey: 'POST /jobs', body, headers });
+}
+
+function get(jobId: string) {
+  return httpApiEvent({ method: 'GET', path: `/jobs/${jobId}`, routeKey: 'GET /jobs/{jobId}', pathParameters: { jobId } });
+}
+
+function bodyOf(response: APIGatewayProxyStructuredResultV2): any {
+  return JSON.parse(response.body!);
+}
+
+async function submit(p: Pipeline, body: string | undefined, headers?: Record<string, string>) {
+  return submitJob(post(body, headers), p.config, p.store, sqs);
+}
+
+async function status(p: Pipeline, jobId: string) {
+  const response = await jobStatus(get(jobId), p.store);
+  return { statusCode: response.statusCode, body: bodyOf(response) };
+}
+
+async function visibleMessages(queueUrl: string): Promise<number> {
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({
+    QueueUrl: queueUrl,
+    AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+  }));
+  return Number(Attributes!.ApproximateNumberOfMessages) + Number(Attributes!.ApproximateNumberOfMessagesNotVisible);
+}
+
+async function itemCount(tableName: string): Promise<number> {
+  return (await ddb.send(new ScanCommand({ TableName: tableName, Select: 'COUNT' }))).Count ?? 0;
+}
+
+describe('POST /jobs, worker, GET /jobs/{jobId}', () => {
+  test('a job runs end to end: 202 with a job id and Location, the worker runs it, GET answers SUCCEEDED with the result', async () => {
+    // GIVEN
+    const p = await newPipeline();
+    const worker = jobWorker(async (job: { payload: { n: number } }) => ({ doubled: job.payload.n * 2 }));
+    // WHEN
+    const accepted = await submit(p, '{"n":21}');
+    const { jobId, status: initial, statusUrl } = bodyOf(accepted);
+    const pending = await status(p, jobId);
+    await new EventSourceMapping(p.queueUrl, worker).drain();
+    const done = await status(p, jobId);
+    // THEN
+    expect(accepted.statusCode).toBe(202);
+    expect(initial).toBe('PENDING');
+    expect(statusUrl).toBe(`https://abc123.execute-api.us-east-1.amazonaws.com/jobs/${jobId}`);
+    expect(accepted.headers?.location).toBe(statusUrl);
+    expect(pending.body).toMatchObject({ jobId, status: 'PENDING', attempts: 0 });
+    expect(done.statusCode).toBe(200);
+    expect(done.body).toMatchObject({ jobId, status: 'SUCCEEDED', attempts: 1, result: { doubled: 42 } });
+    expect(Date.parse(done.body.finishedAt)).toBeGreaterThanOrEqual(Date.parse(done.body.createdAt));
+    expect(await visibleMessages(p.queueUrl)).toBe(0);
+  });
+
+  test('a worker that always throws is retried, then the job ends FAILED with the error and the message in the DLQ', async () => {
+    const p = await newPipeline();
+    const calls: number[] = [];
+    const worker = jobWorker(async (job) => {
+      calls.push(job.attempt);
+      throw new Error('renderer unavailable');
+    });
+    const { jobId } = bodyOf(await submit(p, '{"report":"q3"}'));
+    const mapping = new EventSourceMapping(p.queueUrl, worker);
+    for (let i = 0; i < MAX_RECEIVE_COUNT; i++) {
+      const running = await status(p, jobId);
+      expect(running.body.status).toBe(i === 0 ? 'PENDING' : 'RUNNING'); // never FAILED before the last attempt
+      await mapping.pollOnce();
+    }
+    await mapping.pollOnce(); // the redrive happens on the receive after the last one
+    const failed = await status(p, jobId);
+    const dead = await sqs.send(new ReceiveMessageCommand({ QueueUrl: p.deadLetterQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    expect(calls).toEqual([1, 2, 3]);
+    expect(failed.body).toMatchObject({ status: 'FAILED', attempts: 3, error: { name: 'Error', message: 'renderer unavailable' } });
+    expect(dead.Messages?.map((m) => JSON.parse(m.Body!).jobId)).toEqual([jobId]);
+    expect(await visibleMessages(p.queueUrl)).toBe(0);
+  });
+
+  test('a worker that fails once and then succeeds ends SUCCEEDED after 2 attempts', async () => {
+    const p = await newPipeline();
+    let calls = 0;
+    const worker = jobWorker(async () => {
+      calls++;
+      if (calls === 1) throw new Error('throttled');
+      return 'ok';
+    });
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    await new EventSourceMapping(p.queueUrl, worker).drain();
+    expect(calls).toBe(2);
+    expect((await status(p, jobId)).body).toMatchObject({ status: 'SUCCEEDED', attempts: 2, result: 'ok' });
+  });
+
+  test('a duplicate delivery of a finished job does not run the job function again', async () => {
+    const p = await newPipeline();
+    let calls = 0;
+    const worker = jobWorker(async () => ++calls);
+    const { jobId } = bodyOf(await submit(p, '{"x":1}'));
+    const mapping = new EventSourceMapping(p.queueUrl, worker);
+    await mapping.drain();
+    // SQS standard queues deliver at least once: the same message arrives again.
+    await sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: JSON.stringify({ jobId, payload: { x: 1 } }) }));
+    await mapping.drain();
+    expect(calls).toBe(1);
+    expect((await status(p, jobId)).body).toMatchObject({ status: 'SUCCEEDED', result: 1, attempts: 1 });
+    expect(await visibleMessages(p.queueUrl)).toBe(0);
+  });
+
+  test('one failing job in a batch is retried alone; the others succeed once', async () => {
+    const p = await newPipeline();
+    const runs: Record<string, number> = {};
+    const worker = jobWorker(async (job: { payload: { id: string } }) => {
+      runs[job.payload.id] = (runs[job.payload.id] ?? 0) + 1;
+      if (job.payload.id === 'bad' && runs.bad === 1) throw new Error('transient');
+      return job.payload.id;
+    });
+    for (const id of ['a', 'bad', 'c']) await submit(p, JSON.stringify({ id }));
+    await new EventSourceMapping(p.queueUrl, worker).drain();
+    expect(runs).toEqual({ a: 1, bad: 2, c: 1 });
+  });
+
+  test('a result too large for the job record ends the job FAILED without retrying it', async () => {
+    const p = await newPipeline();
+    let calls = 0;
+    const worker = jobWorker(async () => {
+      calls++;
+      return 'x'.repeat(400_000);
+    });
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    await new EventSourceMapping(p.queueUrl, worker).drain();
+    const failed = await status(p, jobId);
+    expect(calls).toBe(1);
+    expect(failed.body.status).toBe('FAILED');
+    expect(failed.body.error.name).toBe('ResultTooLargeError');
+    expect(failed.body.error.message).toMatch(/at most 350000 fit in the job record/);
+  });
+
+  test('a message that is not a job ends in the DLQ after maxReceiveCount receives', async () => {
+    const p = await newPipeline();
+    let calls = 0;
+    const worker = jobWorker(async () => ++calls);
+    await sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: 'not json' }));
+    const mapping = new EventSourceMapping(p.queueUrl, worker);
+    for (let i = 0; i <= MAX_RECEIVE_COUNT; i++) await mapping.pollOnce();
+    const dead = await sqs.send(new ReceiveMessageCommand({ QueueUrl: p.deadLetterQueueUrl, WaitTimeSeconds: 1 }));
+    expect(calls).toBe(0);
+    expect(dead.Messages?.map((m) => m.Body)).toEqual(['not json']);
+  });
+});
+
+describe('Idempotency-Key', () => {
+  test('a repeated request with the same key and body returns the same job and enqueues one message', async () => {
+    const p = await newPipeline();
+    const headers = { 'content-type': 'application/json', 'idempotency-key': 'order-7781' };
+    const first = await submit(p, '{"order":7781}', headers);
+    const second = await submit(p, '{"order":7781}', headers);
+    expect(first.statusCode).toBe(202);
+    expect(second.statusCode).toBe(202);
+    expect(bodyOf(second).jobId).toBe(bodyOf(first).jobId);
+    expect(await visibleMessages(p.queueUrl)).toBe(1);
+    expect(await itemCount(p.tableName)).toBe(1);
+  });
+
+  test('the same key with a different body is rejected with 422 and enqueues nothing more', async () => {
+    const p = await newPipeline();
+    const headers = { 'content-type': 'application/json', 'idempotency-key': 'k1' };
+    await submit(p, '{"a":1}', headers);
+    const reused = await submit(p, '{"a":2}', headers);
+    expect(reused.statusCode).toBe(422);
+    expect(bodyOf(reused)).toEqual({ error: 'IdempotencyKeyReused', message: 'this Idempotency-Key was already used with a different body' });
+    expect(await visibleMessages(p.queueUrl)).toBe(1);
+  });
+
+  test('two callers using the same key get different jobs', () => {
+    expect(jobIdForKey('arn:aws:iam::1:user/alice', 'k')).not.toBe(jobIdForKey('arn:aws:iam::1:user/bob', 'k'));
+    expect(jobIdForKey('arn:aws:iam::1:user/alice', 'k')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe('bad requests get a 4xx JSON error and leave nothing behind', () => {
+  const schema: Schema = {
+    type: 'object',
+    required: ['report'],
+    properties: { report: { type: 'string' }, pages: { type: 'integer', minimum: 1 } },
+    additionalProperties: false,
+  };
+
+  test.each([
+    ['a body that is not JSON', '{"a":', { 'content-type': 'application/json' }, 400, 'InvalidJson'],
+    ['an empty body', undefined, { 'content-type': 'application/json' }, 400, 'InvalidJson'],
+    ['a Content-Type other than JSON', '{"a":1}', { 'content-type': 'text/plain' }, 415, 'UnsupportedMediaType'],
+    ['no Content-Type', '{"a":1}', {}, 415, 'UnsupportedMediaType'],
+    ['a body over maxPayloadBytes', JSON.stringify({ report: 'x'.repeat(2_000) }), { 'content-type': 'application/json' }, 413, 'PayloadTooLarge'],
+    ['a body that violates the request schema', '{"pages":0,"extra":true}', { 'content-type': 'application/json' }, 400, 'ValidationFailed'],
+    ['an Idempotency-Key with spaces', '{"report":"q3"}', { 'content-type': 'application/json', 'idempotency-key': 'a b' }, 400, 'InvalidIdempotencyKey'],
+  ])('%s', async (_name, body, headers, statusCode, error) => {
+    const p = await newPipeline({ maxPayloadBytes: 1_000, validator: new Validator(schema, '2020-12', false) });
+    const response = await submit(p, body, headers as Record<string, string>);
+    expect(response.statusCode).toBe(statusCode);
+    expect(response.headers?.['content-type']).toBe('application/json');
+    expect(bodyOf(response)).toMatchObject({ error, message: expect.any(String) });
+    expect(response.body).not.toMatch(/ at .*\.(ts|js):\d+/); // no stack trace
+    expect(await visibleMessages(p.queueUrl)).toBe(0);
+    expect(await itemCount(p.tableName)).toBe(0);
+  });
+
+  test('schema violations are listed one per violated rule', async () => {
+    const p = await newPipeline({ validator: new Validator(schema, '2020-12', false) });
+    const response = await submit(p, '{"pages":0,"extra":true}');
+    expect(bodyOf(response).details).toEqual(expect.arrayContaining([
+      expect.objectContaining({ path: '/', message: expect.stringMatching(/report/) }),
+      expect.objectContaining({ path: '/pages', message: expect.stringMatching(/minimum|1/) }),
+    ]));
+  });
+
+  test('a valid body with charset in the Content-Type is accepted', async () => {
+    const p = await newPipeline();
+    const response = await submit(p, '{"a":1}', { 'content-type': 'application/json; charset=utf-8' });
+    expect(response.statusCode).toBe(202);
+  });
+});
+
+describe('GET /jobs/{jobId}', () => {
+  test('an unknown job id answers 404', async () => {
+    const p = await newPipeline();
+    const response = await status(p, '00000000-0000-4000-8000-000000000000');
+    expect(response).toEqual({ statusCode: 404, body: { error: 'JobNotFound', message: 'no job 00000000-0000-4000-8000-000000000000 (unknown, or expired)' } });
+  });
+
+  test('a malformed job id answers 400 without reading the table', async () => {
+    const p = await newPipeline();
+    const response = await status(p, 'not-a-uuid');
+    expect(response.statusCode).toBe(400);
+    expect(response.body.error).toBe('InvalidJobId');
+  });
+});
+
+describe('failures around the queue', () => {
+  test('when enqueueing fails the job is marked FAILED (never stuck PENDING) and the client gets 503', async () => {
+    const p = await newPipeline();
+    const broken = { ...p.config, queueUrl: `${p.queueUrl}-does-not-exist` };
+    const response = await submitJob(post('{"a":1}'), broken, p.store, sqs);
+    const scan = await ddb.send(new ScanCommand({ TableName: p.tableName }));
+    expect(response.statusCode).toBe(503);
+    expect(bodyOf(response).error).toBe('EnqueueFailed');
+    expect(scan.Items?.map((i) => i.status.S)).toEqual(['FAILED']);
+  });
+});
+
+describe('completion events', () => {
+  test('JobSucceeded and JobFailed are published to the completion topic (SNS -> SQS)', async () => {
+    const p = await newPipeline();
+    const sns = new SNSClient({});
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: uniqueName('done') }));
+    const inbox = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('inbox') }));
+    const inboxArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: inbox.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn;
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: inboxArn, Attributes: { RawMessageDelivery: 'true' } }));
+    process.env[ENV.COMPLETION_TOPIC_ARN] = TopicArn;
+    const worker = jobWorker(async (job: { payload: { fail: boolean } }) => {
+      if (job.payload.fail) throw new Error('boom');
+      return 1;
+    });
+    const ok = bodyOf(await submit(p, '{"fail":false}')).jobId;
+    const bad = bodyOf(await submit(p, '{"fail":true}')).jobId;
+    const mapping = new EventSourceMapping(p.queueUrl, worker);
+    for (let i = 0; i <= MAX_RECEIVE_COUNT; i++) await mapping.pollOnce();
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: inbox.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    const notices = Messages.map((m) => JSON.parse(m.Body!)).sort((a, b) => a.type.localeCompare(b.type));
+    expect(notices).toEqual([
+      { type: 'JobFailed', jobId: bad, error: { name: 'Error', message: 'boom' } },
+      { type: 'JobSucceeded', jobId: ok },
+    ]);
+  });
+
+  test('JobSucceeded goes to the completion bus (EventBridge client mocked: no local emulator exists)', async () => {
+    const p = await newPipeline();
+    const events = mockClient(EventBridgeClient);
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
+    try {
+      process.env[ENV.COMPLETION_EVENT_BUS_NAME] = 'jobs-bus';
+      const { jobId } = bodyOf(await submit(p, '{}'));
+      await new EventSourceMapping(p.queueUrl, jobWorker(async () => 'done')).drain();
+      const calls = events.commandCalls(PutEventsCommand);
+      expect(calls).toHaveLength(1);
+      expect(calls[0].args[0].input.Entries).toEqual([{
+        EventBusName: 'jobs-bus',
+        Source: 'cdk-serverless-patterns.async-http-api',
+        DetailType: 'JobSucceeded',
+        Detail: JSON.stringify({ jobId }),
+      }]);
+    } finally {
+      events.restore();
+    }
+  });
+});
+
+describe('the deployed handler entry points', () => {
+  test('submit reads its configuration (table, queue, limits, schema) from the environment the construct sets', async () => {
+    const p = await newPipeline();
+    process.env[ENV.MAX_PAYLOAD_BYTES] = '100';
+    process.env[ENV.REQUEST_SCHEMA] = JSON.stringify({ type: 'object', required: ['report'] });
+    try {
+      let handler: typeof import('../../src/async-http-api/runtime/submit.handler').handler;
+      jest.isolateModules(() => {
+        // A fresh module, so the handler reads this test's environment once, as a cold start does.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        handler = require('../../src/async-http-api/runtime/submit.handler').handler;
+      });
+      const tooLarge = await handler!(post(JSON.stringify({ report: 'x'.repeat(200) })));
+      const invalid = await handler!(post('{"pages":1}'));
+      const ok = await handler!(post('{"report":"q3"}'));
+      expect([tooLarge.statusCode, invalid.statusCode, ok.statusCode]).toEqual([413, 400, 202]);
+      expect(await visibleMessages(p.queueUrl)).toBe(1);
+    } finally {
+      delete process.env[ENV.MAX_PAYLOAD_BYTES];
+      delete process.env[ENV.REQUEST_SCHEMA];
+    }
+  });
+
+  test('status answers 500 JSON, not a stack trace, when the table cannot be read', async () => {
+    process.env[ENV.JOBS_TABLE_NAME] = 'no-such-table';
+    let handler: typeof import('../../src/async-http-api/runtime/status.handler').handler;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      handler = require('../../src/async-http-api/runtime/status.handler').handler;
+    });
+    const response = await handler!(get('00000000-0000-4000-8000-000000000000'));
+    expect(response.statusCode).toBe(500);
+    expect(bodyOf(response)).toEqual({ error: 'InternalError', message: 'the job status could not be read; try again' });
+  });
+});
