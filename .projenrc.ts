@@ -203,6 +203,10 @@ project.addTask('synth:example', {
   description: 'Synthesize the example app that composes every pattern into cdk.out/ (fails on cdk-nag errors)',
   steps: [{ spawn: 'bundle' }, { exec: 'tsx examples/app.ts' }],
 });
+project.addTask('bench', {
+  description: 'Run the benchmarks (bench/) and print their figures; --smoke for the smallest sizes',
+  steps: [{ spawn: 'bundle' }, { exec: 'tsx bench/run.ts', receiveArgs: true }],
+});
 project.addTask('typecheck', {
   description: 'Type-check everything jsii does not compile (handlers, runtime helpers, examples, bench)',
   exec: 'tsc --noEmit -p tsconfig.dev.json',
@@ -217,6 +221,7 @@ ciTest.spawn(project.tasks.tryFind('typecheck')!);
 ciTest.spawn(project.testTask);
 ciTest.spawn(project.tasks.tryFind('package:js')!);
 ciTest.spawn(buildRuntime);
+ciTest.exec('tsx bench/run.ts --smoke');
 
 project.synth();
 
