@@ -80,7 +80,9 @@ export async function startFauxqs(): Promise<RunningEmulator> {
     child.once('exit', (code) => reject(new Error(`fauxqs exited with code ${code} before listening`)));
   });
   const endpoint = `http://localhost:${port}`;
-  process.env.AWS_ENDPOINT_URL_SQS = endpoint;
+  // The host fauxqs names in queue URLs: with it as the endpoint, the SQS client does not warn that
+  // the queue URL's host differs from its endpoint on every call.
+  process.env.AWS_ENDPOINT_URL_SQS = `http://sqs.${REGION}.localhost:${port}`;
   process.env.AWS_ENDPOINT_URL_SNS = endpoint;
   process.env.AWS_ENDPOINT_URL_S3 = endpoint;
   return {
