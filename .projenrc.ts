@@ -104,7 +104,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
   eslintOptions: { tsconfigPath: './tsconfig.dev.json', dirs: ['src'], devdirs: ['test', 'examples', 'bench', 'scripts', 'projenrc', '.projenrc.ts'] },
-  gitignore: ['/.tools/', '/cdk.out/', '/assets/', '/packages/runtime/dist/', '/docs/api/'],
+  gitignore: ['/.tools/', '/cdk.out/', '/assets/', '/packages/runtime/dist/', '/docs/api/', '.jsii.tabl.json', '/rosetta/*.tabl.json'],
   npmignoreEnabled: true,
 });
 
@@ -207,6 +207,21 @@ project.addTask('bench', {
   description: 'Run the benchmarks (bench/) and print their figures; --smoke for the smallest sizes',
   steps: [{ spawn: 'bundle' }, { exec: 'tsx bench/run.ts', receiveArgs: true }],
 });
+project.addTask('docs:diagrams', {
+  description: 'Regenerate the architecture diagrams in docs/patterns/*.md from the synthesized templates',
+  exec: 'tsx scripts/docs.ts',
+});
+project.addTask('docs', {
+  description: 'Build the API reference site (typedoc) into docs/api/ (git-ignored) and refresh the pattern diagrams',
+  steps: [
+    { spawn: 'docs:diagrams' },
+    { exec: 'typedoc --out docs/api --name cdk-serverless-patterns --readme README.md --excludePrivate --excludeInternal --disableSources src/index.ts' },
+  ],
+});
+const rosetta = project.addTask('rosetta', {
+  description: 'Compile every ts example of the README under jsii-rosetta --strict (Python/Java/.NET/Go translations)',
+  exec: 'jsii-rosetta extract --strict',
+});
 project.addTask('typecheck', {
   description: 'Type-check everything jsii does not compile (handlers, runtime helpers, examples, bench)',
   exec: 'tsc --noEmit -p tsconfig.dev.json',
@@ -217,6 +232,7 @@ const ciTest = project.addTask('ci:test', {
 ciTest.spawn(project.preCompileTask);
 ciTest.spawn(project.compileTask);
 ciTest.spawn(project.postCompileTask);
+ciTest.spawn(rosetta);
 ciTest.spawn(project.tasks.tryFind('typecheck')!);
 ciTest.spawn(project.testTask);
 ciTest.spawn(project.tasks.tryFind('package:js')!);

@@ -282,7 +282,7 @@ export class ServerlessFunction extends lambda.Function {
  * region. Resolved with tokens so one template works in any commercial region; GovCloud and China
  * publish from other accounts, chosen when the region is known at synth.
  */
-export function powertoolsLayerArn(scope: Construct, version: number): string {
+function powertoolsLayerArn(scope: Construct, version: number): string {
   const stack = Stack.of(scope);
   if (Token.isUnresolved(stack.region)) {
     return `arn:${stack.partition}:lambda:${stack.region}:${DEFAULTS.powertoolsLayerAccount}:layer:${DEFAULTS.powertoolsLayerName}:${version}`;

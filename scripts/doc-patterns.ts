@@ -1,0 +1,23 @@
+/**
+ * The stack each pattern's docs page draws: the pattern with its minimal props, as the README's
+ * first example writes it (inline code, so no bundling is needed to draw it).
+ */
+import { Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AsyncHttpApi } from '../src';
+
+export interface DocPattern {
+  /** File name under docs/patterns/ without `.md`. */
+  readonly slug: string;
+  /** Builds the pattern in an empty stack. */
+  readonly build: (stack: Stack) => void;
+}
+
+const code = lambda.Code.fromInline('exports.handler = async () => ({})');
+
+export const DOC_PATTERNS: DocPattern[] = [
+  {
+    slug: 'async-http-api',
+    build: (stack) => new AsyncHttpApi(stack, 'Reports', { worker: { code, handler: 'index.handler' } }),
+  },
+];
