@@ -93,7 +93,9 @@ export function templateToMermaid(template: Json, dropPrefix = 1): string {
   }
   const edges: Edge[] = [];
   const add = (from: string | undefined, to: string | undefined, label: string, dashed = false) => {
-    if (from && to && nodes.has(from) && nodes.has(to) && from !== to) edges.push({ from: nodes.get(from)!.id, to: nodes.get(to)!.id, label, dashed });
+    if (from && to && nodes.has(from) && nodes.has(to) && from !== to) {
+      edges.push({ from: nodes.get(from)!.id, to: nodes.get(to)!.id, label, dashed });
+    }
   };
   const one = (value: Json): string | undefined => [...referencedIds(value)][0];
   const integrations = new Map<string, Json>();

@@ -163,7 +163,10 @@ describe('AsyncHttpApi infrastructure', () => {
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({ COMPLETION_EVENT_BUS_NAME: stack.resolve(bus.eventBusName), COMPLETION_TOPIC_ARN: stack.resolve(topic.topicArn) }),
+        Variables: Match.objectLike({
+          COMPLETION_EVENT_BUS_NAME: stack.resolve(bus.eventBusName),
+          COMPLETION_TOPIC_ARN: stack.resolve(topic.topicArn),
+        }),
       },
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
