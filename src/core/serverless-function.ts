@@ -203,12 +203,16 @@ export class ServerlessFunction extends lambda.Function {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
+      // Merge order: library defaults < the user's environment < props set explicitly.
       environment: {
-        ...props.environment,
         POWERTOOLS_SERVICE_NAME: serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'cdk-serverless-patterns',
+        POWERTOOLS_METRICS_NAMESPACE: 'cdk-serverless-patterns',
         POWERTOOLS_LOG_LEVEL: applicationLogLevel,
         NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+        ...(props.serviceName ? { POWERTOOLS_SERVICE_NAME: props.serviceName } : {}),
+        ...(props.metricsNamespace ? { POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace } : {}),
+        ...(props.applicationLogLevel ? { POWERTOOLS_LOG_LEVEL: props.applicationLogLevel } : {}),
       },
     });
     this.executionRole = role;

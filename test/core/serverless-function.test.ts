@@ -95,6 +95,13 @@ describe('ServerlessFunction defaults', () => {
     });
   });
 
+  test('a Powertools variable in the user environment beats the library default, an explicit prop beats both', () => {
+    const { template } = build({ environment: { POWERTOOLS_SERVICE_NAME: 'from-env', POWERTOOLS_METRICS_NAMESPACE: 'EnvNs' }, metricsNamespace: 'PropNs' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'from-env', POWERTOOLS_METRICS_NAMESPACE: 'PropNs' }) },
+    });
+  });
+
   test('the layer can be turned off', () => {
     const { template } = build({ enablePowertoolsLayer: false });
     template.hasResourceProperties('AWS::Lambda::Function', { Layers: Match.absent() });
