@@ -9,6 +9,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { CoreExampleStack } from './core/stack';
+import { ScheduledJobExampleStack } from './scheduled-job/stack';
 import { nagFindings } from '../test/helpers/nag';
 
 export function buildExampleApp(outdir = path.join(__dirname, '..', 'cdk.out')): App {
@@ -21,6 +22,7 @@ export function buildExampleApp(outdir = path.join(__dirname, '..', 'cdk.out')):
   const alarmTopic = new sns.Topic(shared, 'AlarmTopic', { masterKey: alarmKey, enforceSSL: true });
 
   new CoreExampleStack(app, 'CoreExample', { env, alarmTopic });
+  new ScheduledJobExampleStack(app, 'ScheduledJobExample', { env, alarmTopic });
   return app;
 }
 

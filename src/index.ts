@@ -3,3 +3,4 @@ export * from './core/alarms';
 export * from './core/function-code-options';
 export * from './core/queue';
 export * from './core/serverless-function';
+export * from './scheduled-job';
