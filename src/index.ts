@@ -4,3 +4,4 @@ export * from './core/function-code-options';
 export * from './core/queue';
 export * from './core/serverless-function';
 export * from './scheduled-job';
+export * from './saga-orchestrator';
