@@ -9,6 +9,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { CoreExampleStack } from './core/stack';
+import { SagaOrchestratorExampleStack } from './saga-orchestrator/stack';
 import { ScheduledJobExampleStack } from './scheduled-job/stack';
 import { nagFindings } from '../test/helpers/nag';
 
@@ -23,6 +24,7 @@ export function buildExampleApp(outdir = path.join(__dirname, '..', 'cdk.out')):
 
   new CoreExampleStack(app, 'CoreExample', { env, alarmTopic });
   new ScheduledJobExampleStack(app, 'ScheduledJobExample', { env, alarmTopic });
+  new SagaOrchestratorExampleStack(app, 'SagaOrchestratorExample', { env, alarmTopic });
   return app;
 }
 

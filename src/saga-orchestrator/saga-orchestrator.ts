@@ -417,7 +417,11 @@ export class SagaOrchestrator extends Construct {
           retryOnServiceExceptions: false,
           resultPath: sfn.JsonPath.DISCARD,
         });
-        compensate.addRetry({ ...retry, errors: [sfn.Errors.ALL], maxAttempts: props.compensationRetryAttempts ?? SAGA_DEFAULTS.compensationRetryAttempts });
+        compensate.addRetry({
+          ...retry,
+          errors: [sfn.Errors.ALL],
+          maxAttempts: props.compensationRetryAttempts ?? SAGA_DEFAULTS.compensationRetryAttempts,
+        });
         compensate.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.compensationError' });
         compensate.next(onFailure);
         onFailure = compensate;
@@ -433,7 +437,11 @@ export class SagaOrchestrator extends Construct {
         retryOnServiceExceptions: false,
         resultPath: `$.results.${step.name}`,
       });
-      action.addRetry({ ...retry, errors: [...TRANSIENT_LAMBDA_ERRORS, ...props.retryOnErrors ?? []], maxAttempts: props.retryAttempts ?? SAGA_DEFAULTS.retryAttempts });
+      action.addRetry({
+        ...retry,
+        errors: [...TRANSIENT_LAMBDA_ERRORS, ...props.retryOnErrors ?? []],
+        maxAttempts: props.retryAttempts ?? SAGA_DEFAULTS.retryAttempts,
+      });
       action.addCatch(compensationAfter[k], { errors: [sfn.Errors.ALL], resultPath: '$.error' });
       chain = chain.next(action);
     });

@@ -6,20 +6,26 @@
  *
  * aws-local-stepfunctions is `"type": "module"` but ships a CommonJS build (`exports.require` ->
  * build/main.node.cjs) whose dependencies all load under require(), so jest's CommonJS runtime
- * imports it directly: no child process is needed (unlike fauxqs, which is ESM-only).
+ * loads it in-process: no child process is needed (unlike fauxqs, which is ESM-only). TypeScript
+ * (node16 resolution) sees only its ESM declarations, so the types are imported type-only with
+ * `resolution-mode: import` and the module itself with require().
  * It needs Node >= 22 (Promise.withResolvers); the project runs on Node 24.
  */
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { StateMachine } from 'aws-local-stepfunctions';
+import type * as LocalStepFunctions from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
 import { SagaOrchestrator } from '../../src';
+
+// The package's CommonJS build, loaded with require() (its types are declared as ESM, hence the type-only import).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { StateMachine } = require('aws-local-stepfunctions') as typeof LocalStepFunctions;
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 
 /** A Task handler: receives the state's effective input, returns its result or throws. */
-export type LocalHandler = (input: any) => Promise<unknown>;
+export type LocalHandler = (input: any) => Promise<any>;
 
 /** An ASL definition (the parts the tests read). */
 export interface AslDefinition {
