@@ -1,4 +1,4 @@
-import { Duration, TimeZone, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, TimeZone, Token } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { IConstruct } from 'constructs';
 import { PatternValidationError } from '../core/errors';
@@ -160,6 +160,10 @@ export class JobSchedule {
       default:
         if (Number.isNaN(this.date!.getTime())) {
           throw new PatternValidationError(scope, 'schedule: JobSchedule.at() needs a valid date, got an invalid Date');
+        }
+        if (this.date!.getTime() < Date.now()) {
+          // A warning, not an error: the same app synthesized later must not start failing.
+          Annotations.of(scope).addWarningV2('cdk-serverless-patterns:oneTimeScheduleInPast', `the one-time schedule ${this.expressionString} (UTC) is in the past: it will never run`);
         }
         if (zone === undefined) return scheduler.ScheduleExpression.expression(this.expressionString);
         return scheduler.ScheduleExpression.expression(`at(${formatWallClock(this.date!, timeZone!)})`, zone);

@@ -108,6 +108,11 @@ describe('the schedule', () => {
     });
   });
 
+  test('warns that a one-time schedule in the past will never run', () => {
+    const { stack } = job({ schedule: JobSchedule.at(new Date('2020-01-01T00:00:00Z')) });
+    Annotations.fromStack(stack).hasWarning('/Stack/Nightly', Match.stringLikeRegexp('at\\(2020-01-01T00:00:00\\) \\(UTC\\) is in the past: it will never run'));
+  });
+
   test('warns that a time zone has no effect on a rate schedule', () => {
     const { stack } = job({ schedule: JobSchedule.rate(Duration.minutes(5)), timeZone: 'Europe/Paris' });
     Annotations.fromStack(stack).hasWarning('/Stack/Nightly', Match.stringLikeRegexp('has no effect on the rate schedule'));
