@@ -10,6 +10,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AsyncHttpApiExampleStack } from './async-http-api/stack';
 import { CoreExampleStack } from './core/stack';
+import { SagaOrchestratorExampleStack } from './saga-orchestrator/stack';
+import { ScheduledJobExampleStack } from './scheduled-job/stack';
 import { nagFindings } from '../test/helpers/nag';
 
 export function buildExampleApp(outdir = path.join(__dirname, '..', 'cdk.out')): App {
@@ -23,6 +25,8 @@ export function buildExampleApp(outdir = path.join(__dirname, '..', 'cdk.out')):
 
   new CoreExampleStack(app, 'CoreExample', { env, alarmTopic });
   new AsyncHttpApiExampleStack(app, 'AsyncHttpApiExample', { env, alarmTopic });
+  new ScheduledJobExampleStack(app, 'ScheduledJobExample', { env, alarmTopic });
+  new SagaOrchestratorExampleStack(app, 'SagaOrchestratorExample', { env, alarmTopic });
   return app;
 }
 

@@ -4,3 +4,5 @@ export * from './core/function-code-options';
 export * from './core/queue';
 export * from './core/serverless-function';
 export * from './async-http-api';
+export * from './scheduled-job';
+export * from './saga-orchestrator';

@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /** One cdk-nag finding this library acknowledges on a construct, with the reason. */
@@ -24,4 +24,19 @@ export function acknowledgeNagFindings(construct: IConstruct, acknowledgements: 
       Validations.of(construct).acknowledge({ id, reason: a.reason });
     }
   }
+}
+
+/**
+ * How cdk-nag names a resource in an IAM finding (`appliesTo`), e.g. `Resource::<FnABC123.Arn>:*`
+ * for `fn.functionArn` + `:*`: a `Fn::GetAtt` becomes `<LogicalId.Attr>`, a `Ref` `<LogicalId>`,
+ * a literal stays as it is. Undefined for anything else (the finding is then left visible).
+ */
+export function nagResourceFinding(scope: IConstruct, arn: string, suffix = ''): string | undefined {
+  const resolved = Stack.of(scope).resolve(arn) as unknown;
+  if (typeof resolved === 'string') return `Resource::${resolved}${suffix}`;
+  const getAtt = (resolved as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+  if (getAtt) return `Resource::<${getAtt[0]}.${getAtt[1]}>${suffix}`;
+  const ref = (resolved as { Ref?: string }).Ref;
+  if (typeof ref === 'string') return `Resource::<${ref}>${suffix}`;
+  return undefined;
 }

@@ -1,0 +1,1 @@
+export * from './saga-orchestrator';

@@ -1,0 +1,2 @@
+export * from './job-schedule';
+export * from './scheduled-job';

@@ -1,0 +1,280 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { synthesizedDefinition } from './asl';
+import { SagaOrchestrator, SagaOrchestratorProps, SagaStep, ServerlessFunction } from '../../src';
+import { nagErrors } from '../helpers/nag';
+
+const code = (name: string) => ({ code: lambda.Code.fromInline(`// ${name}`), handler: 'index.handler' });
+const BOOK_TRIP: SagaStep[] = [
+  { name: 'ReserveHotel', action: code('hotel'), compensation: code('cancelHotel') },
+  { name: 'BookFlight', action: code('flight'), compensation: code('cancelFlight') },
+  { name: 'ChargePayment', action: code('payment') },
+];
+
+function saga(props: Partial<SagaOrchestratorProps> = {}): { stack: Stack; saga: SagaOrchestrator; template: Template } {
+  const stack = new Stack(new App(), 'Stack');
+  const s = new SagaOrchestrator(stack, 'BookTrip', { steps: BOOK_TRIP, ...props });
+  return { stack, saga: s, template: Template.fromStack(stack) };
+}
+
+describe('the state machine', () => {
+  test('is a Standard state machine with a 1-hour timeout by default', () => {
+    const { saga: s } = saga();
+    const definition = synthesizedDefinition(s);
+    Template.fromStack(Stack.of(s)).hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'STANDARD' });
+    expect(definition.TimeoutSeconds).toBe(3600);
+  });
+
+  test('can be Express, with a 5-minute timeout by default', () => {
+    const { saga: s, template } = saga({ stateMachineType: sfn.StateMachineType.EXPRESS });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'EXPRESS' });
+    expect(synthesizedDefinition(s).TimeoutSeconds).toBe(300);
+  });
+
+  test('logs ALL events to its own log group without execution data by default, and traces with X-Ray', () => {
+    const { stack, saga: s, template } = saga();
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: false,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: stack.resolve(s.logGroup.logGroupArn) } }],
+      },
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+
+  test('includes execution data in the logs when asked', () => {
+    const { template } = saga({ includeExecutionData: true });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', { LoggingConfiguration: { IncludeExecutionData: true } });
+  });
+
+  test('keeps its logs one month by default, retained when the stack is deleted', () => {
+    const { stack, saga: s, template } = saga();
+    const id = (stack.resolve(s.logGroup.logGroupName) as { Ref: string }).Ref;
+    template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
+    expect(template.toJSON().Resources[id].Properties.RetentionInDays).toBe(logs.RetentionDays.ONE_MONTH);
+  });
+
+  test('runs the steps in order after StartSaga and ends in SagaSucceeded', () => {
+    const definition = synthesizedDefinition(saga().saga);
+    expect(definition.StartAt).toBe('StartSaga');
+    expect(definition.States.StartSaga.Next).toBe('ReserveHotel');
+    expect(definition.States.ReserveHotel.Next).toBe('BookFlight');
+    expect(definition.States.BookFlight.Next).toBe('ChargePayment');
+    expect(definition.States.ChargePayment.Next).toBe('SagaSucceeded');
+    expect(definition.States.SagaSucceeded.Type).toBe('Succeed');
+  });
+
+  test('keeps the input at $.input and each result at $.results.<step>', () => {
+    const definition = synthesizedDefinition(saga().saga);
+    expect(definition.States.StartSaga.Parameters).toEqual({ 'input.$': '$', 'results': {} });
+    expect(definition.States.BookFlight.ResultPath).toBe('$.results.BookFlight');
+  });
+
+  test('invokes each step function directly with its ARN', () => {
+    const { saga: s } = saga();
+    const definition = synthesizedDefinition(s);
+    expect(definition.States.BookFlight.Resource).toMatch(/:function:BookTripBookFlightAction/);
+    expect(definition.States['Compensate-BookFlight'].Resource).toMatch(/:function:BookTripBookFlightCompensation/);
+  });
+
+  test('retries actions on Lambda service errors and throttling, 3 times from 1 s doubling with full jitter', () => {
+    const definition = synthesizedDefinition(saga().saga);
+    expect(definition.States.ReserveHotel.Retry).toEqual([{
+      ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.ClientExecutionTimeoutException', 'Lambda.TooManyRequestsException'],
+      IntervalSeconds: 1,
+      MaxAttempts: 3,
+      BackoffRate: 2,
+      JitterStrategy: 'FULL',
+    }]);
+  });
+
+  test('takes the backoff from retryInterval, backoffRate and maxRetryDelay, and the extra errors from retryOnErrors', () => {
+    const definition = synthesizedDefinition(saga({
+      retryAttempts: 6, retryInterval: Duration.seconds(2), backoffRate: 1.5, maxRetryDelay: Duration.seconds(20), retryOnErrors: ['Busy'],
+    }).saga);
+    expect(definition.States.ReserveHotel.Retry).toEqual([expect.objectContaining({
+      ErrorEquals: expect.arrayContaining(['Lambda.TooManyRequestsException', 'Busy']),
+      IntervalSeconds: 2,
+      MaxAttempts: 6,
+      BackoffRate: 1.5,
+      MaxDelaySeconds: 20,
+    })]);
+  });
+
+  test('retries compensations on any error, 5 times by default', () => {
+    const definition = synthesizedDefinition(saga().saga);
+    expect(definition.States['Compensate-ReserveHotel'].Retry).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], MaxAttempts: 5 })]);
+  });
+
+  test('catches a failed step into $.error and routes it to the compensation of the step before', () => {
+    const definition = synthesizedDefinition(saga().saga);
+    expect(definition.States.ReserveHotel.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'SagaFailed' }]);
+    expect(definition.States.ChargePayment.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Compensate-BookFlight' }]);
+    expect(definition.States['Compensate-BookFlight'].Next).toBe('Compensate-ReserveHotel');
+    expect(definition.States['Compensate-ReserveHotel'].Next).toBe('SagaFailed');
+  });
+
+  test('fails with the original error and cause', () => {
+    const definition = synthesizedDefinition(saga().saga);
+    expect(definition.States.SagaFailed).toEqual(expect.objectContaining({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' }));
+  });
+
+  test('ends a failed compensation in a distinct CompensationFailed state after recording the metric', () => {
+    const definition = synthesizedDefinition(saga().saga);
+    expect(definition.States['Compensate-BookFlight'].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.compensationError', Next: 'RecordCompensationFailure' }]);
+    expect(definition.States.RecordCompensationFailure).toEqual(expect.objectContaining({
+      Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:cloudwatch:putMetricData', Next: 'CompensationFailed',
+    }));
+    expect(definition.States.CompensationFailed).toEqual(expect.objectContaining({ Type: 'Fail', Error: 'CompensationFailed', CausePath: '$.compensationError.Cause' }));
+  });
+});
+
+describe('the step functions', () => {
+  test('are ServerlessFunctions invoked synchronously, so without an on-failure queue', () => {
+    const { saga: s } = saga();
+    expect(s.steps.map((x) => x.name)).toEqual(['ReserveHotel', 'BookFlight', 'ChargePayment']);
+    for (const step of s.steps) {
+      expect(step.action).toBeInstanceOf(ServerlessFunction);
+      expect((step.action as ServerlessFunction).failureQueue).toBeUndefined();
+    }
+    expect(s.step('ChargePayment').compensation).toBeUndefined();
+  });
+
+  test('can be existing functions, which the state machine may invoke', () => {
+    const stack = new Stack();
+    const hotel = lambda.Function.fromFunctionArn(stack, 'Hotel', 'arn:aws:lambda:eu-west-1:123456789012:function:hotel');
+    const cancelHotel = lambda.Function.fromFunctionArn(stack, 'CancelHotel', 'arn:aws:lambda:eu-west-1:123456789012:function:cancel-hotel');
+    const s = new SagaOrchestrator(stack, 'Saga', { steps: [{ name: 'ReserveHotel', actionFunction: hotel, compensationFunction: cancelHotel }, { name: 'Pay', action: code('pay') }] });
+    expect(s.step('ReserveHotel').action).toBe(hotel);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [stack.resolve(s.stateMachine.role.roleName)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'lambda:InvokeFunction', Resource: [hotel.functionArn, `${hotel.functionArn}:*`] }),
+          Match.objectLike({ Action: 'lambda:InvokeFunction', Resource: [cancelHotel.functionArn, `${cancelHotel.functionArn}:*`] }),
+        ]),
+      },
+    });
+  });
+
+  test('fails for an unknown step name', () => {
+    expect(() => saga().saga.step('Nope')).toThrow(/no step named 'Nope'; steps are ReserveHotel, BookFlight, ChargePayment/);
+  });
+});
+
+describe('alarms', () => {
+  test.each(['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionThrottled'])('watch %s of the state machine', (metric) => {
+    const { stack, saga: s, template } = saga();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/States',
+      MetricName: metric,
+      Dimensions: [{ Name: 'StateMachineArn', Value: stack.resolve(s.stateMachine.stateMachineArn) }],
+      Threshold: 1,
+    });
+  });
+
+  test('watch failed compensations through the metric the state machine records', () => {
+    const { stack, saga: s, template } = saga();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'cdk-serverless-patterns',
+      MetricName: 'SagaCompensationFailed',
+      Dimensions: [{ Name: 'StateMachineName', Value: stack.resolve(s.stateMachine.stateMachineName) }],
+      Threshold: 1,
+    });
+    expect(s.alarms).toContain(s.compensationFailedAlarm);
+  });
+
+  test('let the state machine put only that namespace\'s metrics', () => {
+    const { stack, saga: s, template } = saga();
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [stack.resolve(s.stateMachine.role.roleName)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Action: 'cloudwatch:PutMetricData',
+          Effect: 'Allow',
+          Resource: '*',
+          Condition: { StringEquals: { 'cloudwatch:namespace': 'cdk-serverless-patterns' } },
+        }]),
+      },
+    });
+  });
+});
+
+describe('validation', () => {
+  test('fails without steps', () => {
+    expect(() => saga({ steps: [] })).toThrow(/Stack\/BookTrip: steps must contain at least one step, got none/);
+  });
+
+  test('fails for duplicate step names', () => {
+    expect(() => saga({ steps: [{ name: 'Pay', action: code('a') }, { name: 'Pay', action: code('b') }] }))
+      .toThrow(/steps\[1\].name 'Pay' is used by another step; step names must be unique/);
+  });
+
+  test('fails for a step with a compensation but no action', () => {
+    expect(() => saga({ steps: [{ name: 'Pay', action: code('a') }, { name: 'Refund', compensation: code('b') }] }))
+      .toThrow(/steps\[1\] 'Refund' has a compensation but no action/);
+  });
+
+  test('fails for a step without an action', () => {
+    expect(() => saga({ steps: [{ name: 'Pay' }] })).toThrow(/steps\[0\] 'Pay': specify one of action or actionFunction/);
+  });
+
+  test('fails for a step with both action and actionFunction', () => {
+    const stack = new Stack();
+    const fn = lambda.Function.fromFunctionArn(stack, 'Fn', 'arn:aws:lambda:eu-west-1:123456789012:function:pay');
+    expect(() => new SagaOrchestrator(stack, 'Saga', { steps: [{ name: 'Pay', action: code('a'), actionFunction: fn }] }))
+      .toThrow(/steps\[0\] 'Pay': specify either action or actionFunction, not both/);
+  });
+
+  test.each(['Book Flight', '1Step', 'a-b', 'x'.repeat(65), ''])('fails for the step name %j', (name) => {
+    expect(() => saga({ steps: [{ name, action: code('a') }] }))
+      .toThrow(/steps\[0\].name must be letters and digits, starting with a letter, at most 64 characters, got/);
+  });
+
+  test.each(['StartSaga', 'SagaSucceeded', 'SagaFailed', 'RecordCompensationFailure', 'CompensationFailed'])('fails for the reserved step name %s', (name) => {
+    expect(() => saga({ steps: [{ name, action: code('a') }] })).toThrow(new RegExp(`steps\\[0\\].name '${name}' is the name of a state the orchestrator adds`));
+  });
+
+  test('fails for a step function timeout over 15 minutes', () => {
+    expect(() => saga({ steps: [{ name: 'Pay', action: { ...code('a'), timeout: Duration.minutes(20) } }] }))
+      .toThrow(/steps\[0\].action.timeout must be between 1 second and 15 minutes, got 20 minutes/);
+  });
+
+  test('fails for an Express timeout over 5 minutes', () => {
+    expect(() => saga({ stateMachineType: sfn.StateMachineType.EXPRESS, timeout: Duration.minutes(6) }))
+      .toThrow(/timeout \(EXPRESS state machine\) must be between 1 second and 5 minutes, got 6 minutes/);
+  });
+
+  test('fails for a Standard timeout over a year', () => {
+    expect(() => saga({ timeout: Duration.days(366) })).toThrow(/timeout \(STANDARD state machine\) must be between 1 second and 365 days, got 366 days/);
+  });
+
+  test('fails for retryAttempts above 99', () => {
+    expect(() => saga({ retryAttempts: 100 })).toThrow(/retryAttempts must be an integer between 0 and 99, got 100/);
+  });
+
+  test('fails for a backoffRate below 1', () => {
+    expect(() => saga({ backoffRate: 0.5 })).toThrow(/backoffRate must be between 1 and 5, got 0.5/);
+  });
+
+  test('fails for a States.* error in retryOnErrors', () => {
+    expect(() => saga({ retryOnErrors: ['States.Timeout'] })).toThrow(/retryOnErrors lists error names thrown by the steps, got 'States.Timeout'/);
+  });
+});
+
+describe('cdk-nag', () => {
+  test('finds no errors in the book-trip saga', () => {
+    expect(nagErrors(saga({ includeExecutionData: true }).stack)).toEqual([]);
+  });
+
+  test('finds no errors in an Express saga of existing functions', () => {
+    const stack = new Stack(new App(), 'Stack');
+    const hotel = lambda.Function.fromFunctionArn(stack, 'Hotel', 'arn:aws:lambda:eu-west-1:123456789012:function:hotel');
+    new SagaOrchestrator(stack, 'Saga', { stateMachineType: sfn.StateMachineType.EXPRESS, steps: [{ name: 'ReserveHotel', actionFunction: hotel }] });
+    expect(nagErrors(stack)).toEqual([]);
+  });
+});
