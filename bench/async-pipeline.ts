@@ -88,12 +88,12 @@ if (require.main === module) {
   const jobs = Number(process.argv.find((a) => a.startsWith('--jobs='))?.split('=')[1] ?? 10_000);
   benchAsyncPipeline(jobs).then((f) => {
     console.table([{
-      jobs: f.jobs,
+      'jobs': f.jobs,
       'submit jobs/s': Math.round(f.jobs / f.submitSeconds),
       'process jobs/s': Math.round(f.jobs / f.processSeconds),
       'end-to-end jobs/s': Math.round(f.jobs / (f.submitSeconds + f.processSeconds)),
-      succeeded: f.succeeded,
-      lost: f.lost,
+      'succeeded': f.succeeded,
+      'lost': f.lost,
     }]);
     if (f.lost !== 0) {
       console.error(`LOST ${f.lost} of ${f.jobs} jobs`);
