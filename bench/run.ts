@@ -15,7 +15,7 @@ import {
 } from './cost';
 import { benchHandlers, handlerTable } from './handlers';
 import { bullets, markdownTable, Row } from './markdown';
-import { baselineNotes, benchSynth, growthTable, SYNTH_CONSOLE_LINES, synthTable } from './synth';
+import { baselineNotes, benchSynth, growthTable, synthConsoleHeadlines, synthTable, synthVerdicts } from './synth';
 
 const DOC = path.join(__dirname, '..', 'docs', 'benchmarks.md');
 
@@ -64,9 +64,14 @@ async function main(): Promise<void> {
       '',
       bullets(baselineNotes()),
       '',
-      SYNTH_CONSOLE_LINES.size ? `Printed while building (collected, once each):\n\n${bullets([...SYNTH_CONSOLE_LINES].map((l) => `\`${l.split('\n')[0]}\``))}` : '',
+      synthConsoleHeadlines().length ? `Printed while building (collected, once each):\n\n${bullets(synthConsoleHeadlines().map((l) => `\`${l}\``))}` : '',
+      '',
+      'Results at the largest N:',
+      '',
+      bullets(synthVerdicts(synth)),
     ].join('\n'),
     synthTable(synth));
+  for (const line of synthVerdicts(synth)) console.log(line);
   section('Synth: growth in N',
     'Time per instance at each N, and the marginal time per added instance (N 1 -> 5, 5 -> 20). Growth counts as linear when the marginal time does not grow by more than 1.5x (noise on a shared machine); resources must grow by exactly the same count per instance.',
     growthTable(synth));

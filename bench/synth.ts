@@ -162,7 +162,32 @@ export function synthTable(figures: SynthFigure[]) {
     'ours resources': f.ours ? f.ours.resources : NOT_MERGED,
     'baseline resources': f.baseline.resources,
     'resources ratio': f.ours ? ratio(f.ours.resources, f.baseline.resources) : '-',
+    'ms per resource ratio': f.ours ? ratio(f.ours.totalMs / f.ours.resources, f.baseline.totalMs / f.baseline.resources) : '-',
   }));
+}
+
+/** One line per merged pattern and validation mode: the time ratio at the largest N against the target (<= 1.0). */
+export function synthVerdicts(figures: SynthFigure[]): string[] {
+  const largestN = Math.max(...figures.map((f) => f.n));
+  const merged = figures.filter((f) => f.ours && f.n === largestN);
+  const lines = merged.map((f) => {
+    const r = ratio(f.ours!.totalMs, f.baseline.totalMs); // the verdict uses the printed (rounded) ratio
+    return `${f.pattern}, CloudFormation validation ${f.validation ? 'on (default)' : 'off'}, N=${f.n}: time ratio ${r.toFixed(2)} `
+      + `(target <= 1.0: ${r <= 1 ? 'met' : 'NOT met'}), App.synth() alone ${(f.ours!.synthMs / f.baseline.synthMs).toFixed(2)}, `
+      + `${f.ours!.resources} vs ${f.baseline.resources} resources, time per resource ratio ${((f.ours!.totalMs / f.ours!.resources) / (f.baseline.totalMs / f.baseline.resources)).toFixed(2)}`;
+  });
+  if (merged.length === 1) lines.push(`The whole app is ${merged[0].pattern} alone until more patterns are merged (then a "whole app" row appears).`);
+  return lines;
+}
+
+/** The collected console lines, one headline each (the first line that is not a source location), deduplicated. */
+export function synthConsoleHeadlines(): string[] {
+  const headlines = new Set<string>();
+  for (const text of SYNTH_CONSOLE_LINES) {
+    const headline = text.split('\n').map((l) => l.trim()).find((l) => l && !/^\S+\.[jt]s:\d+:\d+$/.test(l));
+    if (headline) headlines.add(headline);
+  }
+  return [...headlines];
 }
 
 /** Time per instance at each N, the marginal time per added instance, and whether growth is linear. */
@@ -216,5 +241,6 @@ if (require.main === module) {
   const figures = benchSynth(smoke, console.log);
   console.table(synthTable(figures));
   console.table(growthTable(figures));
-  for (const line of SYNTH_CONSOLE_LINES) console.log(`printed while building: ${line}`);
+  for (const line of synthVerdicts(figures)) console.log(line);
+  for (const line of synthConsoleHeadlines()) console.log(`printed while building: ${line}`);
 }
