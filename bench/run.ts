@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     [
       `Monthly cost of AsyncHttpApi's default configuration, us-east-1 on-demand prices, free tiers excluded. Workload: each job is one POST /jobs and ${WORKLOAD.statusPollsPerJob} GET /jobs/{jobId} poll, bodies and results <= ${WORKLOAD.payloadBytes} bytes. `
       + `Memory and architecture of our functions are read from a synthesized default AsyncHttpApi; durations are assumptions (submit ${WORKLOAD.submitMs} ms, status ${WORKLOAD.statusMs} ms, worker overhead ${WORKLOAD.workerOverheadMs} ms warm), `
-      + `worker batches of ${WORKLOAD.jobsPerWorkerBatch} (~0.4 jobs/s, no batching window), ${WORKLOAD.emptyReceivesPerMonth.toLocaleString('en-US')} empty long polls a month from the event source mapping (5 pollers x 20 s), log bytes as stated per line. Nothing here was measured in AWS.`,
+      + `worker batches of ${WORKLOAD.jobsPerWorkerBatch} (~0.4 jobs/s, no batching window), ${WORKLOAD.emptyReceivesPerMonth.toLocaleString('en-US')} empty long polls a month from the event source mapping (5 pollers x 20 s), log bytes as stated per line. Cold-start (INIT) time, which Lambda bills too, is not modelled; nor are data transfer out, storage, alarms and X-Ray traces. Nothing here was measured in AWS.`,
       '',
       `The job's own work is the same in every architecture and left out: each 100 ms of it adds $${workCostPer100Ms(1024, worker.price).toFixed(2)} per 1M jobs on arm64 at 1024 MB (x86: $${workCostPer100Ms(1024, 'lambdaX86GbSecond').toFixed(2)}).`,
       '',
