@@ -80,6 +80,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-local-stepfunctions@^3',
     // EventBridge has no local emulator: the only SDK client we mock
     'aws-sdk-client-mock@^4',
+    // benchmark baseline (bench/synth-cases.ts): the nearest AWS Solutions Constructs, versions per
+    // ../shared/BASELINE.md; all accept aws-cdk-lib 2.276.0
+    '@aws-solutions-constructs/aws-sqs-lambda@2.104.0',
+    '@aws-solutions-constructs/aws-sns-sqs@2.56.0',
+    '@aws-solutions-constructs/aws-eventbridge-lambda@2.103.0',
+    '@aws-solutions-constructs/aws-cloudfront-s3@2.104.0',
     // quality gates and tooling
     'cdk-nag@^3',
     'tsx@^4',
