@@ -30,7 +30,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { AsyncHttpApi } from '../src';
+import { AsyncHttpApi, JobSchedule, SagaOrchestrator, ScheduledJob } from '../src';
 
 export interface SynthCase {
   /** The pattern's name, as in the README's constructs table. */
@@ -124,9 +124,12 @@ export const SYNTH_CASES: SynthCase[] = [
   {
     pattern: 'ScheduledJob',
     baselineDescription: 'aws-eventbridge-lambda: an hourly EventBridge rule invoking a function',
-    // TODO(lead, when ScheduledJob is merged): ours: (stack, i) => { new ScheduledJob(stack, `Job${i}`, {
-    // schedule: <hourly>, job: { code: userCode(), handler: 'index.handler' } }); }
-    ours: undefined,
+    ours: (stack, i) => {
+      new ScheduledJob(stack, `Job${i}`, {
+        schedule: JobSchedule.rate(Duration.hours(1)),
+        handler: { code: userCode(), handler: 'index.handler' },
+      });
+    },
     baseline: (stack, i) => {
       new EventbridgeToLambda(stack, `BaselineScheduledJob${i}`, {
         lambdaFunctionProps: baselineFunctionProps(),
@@ -149,9 +152,17 @@ export const SYNTH_CASES: SynthCase[] = [
     pattern: 'SagaOrchestrator',
     baselineDescription: 'plain Step Functions (no Solutions Construct exists): three LambdaInvoke steps; addCatch on '
       + 'each runs the compensations of the steps before it (two compensating LambdaInvoke steps) and ends in Fail',
-    // TODO(lead, when SagaOrchestrator is merged): ours: (stack, i) => { new SagaOrchestrator(stack, `Saga${i}`,
-    // { three steps with compensations, all with userCode() }); } -- keep the baseline's step count equal.
-    ours: undefined,
+    ours: (stack, i) => {
+      const fn = { code: userCode(), handler: 'index.handler' };
+      // The baseline's shape: three steps, the first two with compensations.
+      new SagaOrchestrator(stack, `Saga${i}`, {
+        steps: [
+          { name: 'ReserveInventory', action: fn, compensation: fn },
+          { name: 'ChargePayment', action: fn, compensation: fn },
+          { name: 'ShipOrder', action: fn },
+        ],
+      });
+    },
     baseline: (stack, i) => baselineSaga(stack, `BaselineSaga${i}`),
   },
 ];
