@@ -30,7 +30,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { AsyncHttpApi, JobSchedule, SagaOrchestrator, ScheduledJob } from '../src';
+import { AsyncHttpApi, FanOut, JobSchedule, SagaOrchestrator, ScheduledJob } from '../src';
 
 export interface SynthCase {
   /** The pattern's name, as in the README's constructs table. */
@@ -80,9 +80,15 @@ export const SYNTH_CASES: SynthCase[] = [
     pattern: 'FanOut',
     baselineDescription: 'aws-sns-sqs (topic with CMK + queue + DLQ) and a second aws-sns-sqs on the same topic, '
       + 'each queue consumed by aws-sqs-lambda (existingQueueObj): one topic, two subscriber queues, two consumers',
-    // TODO(lead, when FanOut is merged): ours: (stack, i) => { new FanOut(stack, `FanOut${i}`, { ...two
-    // subscribers with userCode()... }); } -- and keep the baseline's subscriber count equal to ours.
-    ours: undefined,
+    ours: (stack, i) => {
+      // The baseline's shape: one topic, two consumers.
+      new FanOut(stack, `FanOut${i}`, {
+        consumers: [
+          { name: 'inventory', handler: { code: userCode(), handler: 'index.handler' } },
+          { name: 'email', handler: { code: userCode(), handler: 'index.handler' } },
+        ],
+      });
+    },
     baseline: (stack, i) => {
       const scope = new Construct(stack, `BaselineFanOut${i}`);
       const first = new SnsToSqs(scope, 'SubscriberA', {});

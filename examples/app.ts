@@ -10,6 +10,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AsyncHttpApiExampleStack } from './async-http-api/stack';
 import { CoreExampleStack } from './core/stack';
+import { FanOutExampleStack } from './fan-out/stack';
 import { SagaOrchestratorExampleStack } from './saga-orchestrator/stack';
 import { ScheduledJobExampleStack } from './scheduled-job/stack';
 import { nagFindings } from '../test/helpers/nag';
@@ -25,6 +26,7 @@ export function buildExampleApp(outdir = path.join(__dirname, '..', 'cdk.out')):
 
   new CoreExampleStack(app, 'CoreExample', { env, alarmTopic });
   new AsyncHttpApiExampleStack(app, 'AsyncHttpApiExample', { env, alarmTopic });
+  new FanOutExampleStack(app, 'FanOutExample', { env, alarmTopic });
   new ScheduledJobExampleStack(app, 'ScheduledJobExample', { env, alarmTopic });
   new SagaOrchestratorExampleStack(app, 'SagaOrchestratorExample', { env, alarmTopic });
   return app;

@@ -4,7 +4,8 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { AsyncHttpApi } from '../src';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { AsyncHttpApi, FanOut } from '../src';
 
 export interface DocPattern {
   /** File name under docs/patterns/ without `.md`. */
@@ -19,5 +20,14 @@ export const DOC_PATTERNS: DocPattern[] = [
   {
     slug: 'async-http-api',
     build: (stack) => new AsyncHttpApi(stack, 'Reports', { worker: { code, handler: 'index.handler' } }),
+  },
+  {
+    slug: 'fan-out',
+    build: (stack) => new FanOut(stack, 'OrderPlaced', {
+      consumers: [
+        { name: 'inventory', handler: { code, handler: 'index.handler' } },
+        { name: 'email', handler: { code, handler: 'index.handler' }, filterPolicy: { status: sns.SubscriptionFilter.stringFilter({ allowlist: ['created'] }) } },
+      ],
+    }),
   },
 ];

@@ -6,3 +6,4 @@ export * from './core/serverless-function';
 export * from './async-http-api';
 export * from './scheduled-job';
 export * from './saga-orchestrator';
+export * from './fan-out';

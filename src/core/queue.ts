@@ -158,6 +158,9 @@ export class DeadLetteredQueue extends Construct {
     validateIntegerRange(this, 'batchSize', options.batchSize, 1, this.queue.fifo ? 10 : 10_000);
     validateIntegerRange(this, 'maxConcurrency', options.maxConcurrency, DEFAULTS.minMaximumConcurrency, DEFAULTS.maxMaximumConcurrency);
     validateDurationRange(this, 'maxBatchingWindow', options.maxBatchingWindow, Duration.seconds(0), Duration.minutes(5));
+    if ((options.batchSize ?? 0) > 10 && options.maxBatchingWindow === undefined) {
+      throw new PatternValidationError(this, `batchSize above 10 (got ${options.batchSize}) needs a maxBatchingWindow; SQS event sources accept 1 to 10 without one`);
+    }
     const timeout = fn instanceof lambda.Function ? fn.timeout : undefined;
     if (timeout && !timeout.isUnresolved() && timeout.toSeconds() * DEFAULTS.visibilityTimeoutFactor > this.visibilityTimeout.toSeconds()) {
       throw new PatternValidationError(this, `the visibility timeout (${this.visibilityTimeout.toHumanString()}) must be at least ${DEFAULTS.visibilityTimeoutFactor} x the timeout of consumer ${fn.node.path} (${timeout.toHumanString()}); raise visibilityTimeout or lower the function timeout`);

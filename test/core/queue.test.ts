@@ -114,6 +114,21 @@ describe('DeadLetteredQueue validation', () => {
     expect(() => q.addConsumer(fn)).toThrow(/the visibility timeout \(3 minutes\) must be at least 6 x the timeout of consumer Default\/Slow \(5 minutes\)/);
   });
 
+  test('fails for a batch size above 10 without a batching window', () => {
+    const stack = new Stack();
+    const q = new DeadLetteredQueue(stack, 'Jobs');
+    const fn = new ServerlessFunction(stack, 'Worker', { code, handler: 'index.handler', invocation: FunctionInvocation.QUEUE });
+    expect(() => q.addConsumer(fn, { batchSize: 50 })).toThrow(/batchSize above 10 \(got 50\) needs a maxBatchingWindow/);
+  });
+
+  test('accepts a batch size above 10 with a batching window', () => {
+    const stack = new Stack();
+    const q = new DeadLetteredQueue(stack, 'Jobs');
+    const fn = new ServerlessFunction(stack, 'Worker', { code, handler: 'index.handler', invocation: FunctionInvocation.QUEUE });
+    q.addConsumer(fn, { batchSize: 50, maxBatchingWindow: Duration.seconds(5) });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 50, MaximumBatchingWindowInSeconds: 5 });
+  });
+
   test('fails for maxConcurrency below 2', () => {
     const stack = new Stack();
     const q = new DeadLetteredQueue(stack, 'Jobs');
