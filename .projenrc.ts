@@ -158,7 +158,7 @@ for (const dep of ['logger', 'metrics', 'batch']) {
   runtimeDeps[`@aws-lambda-powertools/${dep}`] = POWERTOOLS;
 }
 // Provided by the Lambda Node.js runtime, declared so a user's bundler and type-checker resolve them.
-for (const client of ['client-dynamodb', 'lib-dynamodb', 'client-eventbridge', 'client-sns']) {
+for (const client of ['client-dynamodb', 'lib-dynamodb', 'client-eventbridge', 'client-sns', 'client-s3']) {
   runtimeDeps[`@aws-sdk/${client}`] = AWS_SDK;
 }
 new JsonFile(project, 'packages/runtime/package.json', {

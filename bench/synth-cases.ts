@@ -30,7 +30,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { AsyncHttpApi, FanOut, JobSchedule, SagaOrchestrator, ScheduledJob } from '../src';
+import { AsyncHttpApi, FanOut, FileProcessingPipeline, JobSchedule, SagaOrchestrator, ScheduledJob } from '../src';
 
 export interface SynthCase {
   /** The pattern's name, as in the README's constructs table. */
@@ -102,9 +102,9 @@ export const SYNTH_CASES: SynthCase[] = [
     baselineDescription: 'S3 bucket (encrypted, SSL only, versioned, access-logged to a second bucket) with an '
       + 'OBJECT_CREATED notification (s3n.SqsDestination, L2s: aws-s3-sqs is not in the registry) to the queue of '
       + 'aws-sqs-lambda (queue + DLQ + processor)',
-    // TODO(lead, when FileProcessingPipeline is merged): ours: (stack, i) => { new FileProcessingPipeline(stack,
-    // `Files${i}`, { processor: { code: userCode(), handler: 'index.handler' } }); }
-    ours: undefined,
+    ours: (stack, i) => {
+      new FileProcessingPipeline(stack, `Files${i}`, { processor: { code: userCode(), handler: 'index.handler' } });
+    },
     baseline: (stack, i) => {
       const scope = new Construct(stack, `BaselineFiles${i}`);
       const consumer = new SqsToLambda(scope, 'Processor', {

@@ -11,6 +11,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AsyncHttpApiExampleStack } from './async-http-api/stack';
 import { CoreExampleStack } from './core/stack';
 import { FanOutExampleStack } from './fan-out/stack';
+import { FileProcessingPipelineExampleStack } from './file-processing-pipeline/stack';
 import { SagaOrchestratorExampleStack } from './saga-orchestrator/stack';
 import { ScheduledJobExampleStack } from './scheduled-job/stack';
 import { nagFindings } from '../test/helpers/nag';
@@ -27,6 +28,7 @@ export function buildExampleApp(outdir = path.join(__dirname, '..', 'cdk.out')):
   new CoreExampleStack(app, 'CoreExample', { env, alarmTopic });
   new AsyncHttpApiExampleStack(app, 'AsyncHttpApiExample', { env, alarmTopic });
   new FanOutExampleStack(app, 'FanOutExample', { env, alarmTopic });
+  new FileProcessingPipelineExampleStack(app, 'FileProcessingPipelineExample', { env, alarmTopic });
   new ScheduledJobExampleStack(app, 'ScheduledJobExample', { env, alarmTopic });
   new SagaOrchestratorExampleStack(app, 'SagaOrchestratorExample', { env, alarmTopic });
   return app;

@@ -56,12 +56,16 @@ export function referencedIds(value: Json, found = new Set<string>()): Set<strin
   return found;
 }
 
-/** A readable name: the construct path below the stack and the pattern, without `/Resource`. */
-function labelOf(logicalId: string, resource: Json, dropPrefix: number): string {
+/**
+ * A readable name: the construct path below the stack and the pattern, without `/Resource`.
+ * Undefined for a resource outside the pattern (e.g. aws-cdk-lib's stack-level custom resource
+ * handlers), which the diagram leaves out.
+ */
+function labelOf(logicalId: string, resource: Json, dropPrefix: number): string | undefined {
   const path: string | undefined = resource.Metadata?.['aws:cdk:path'];
   if (!path) return logicalId;
   const parts = path.split('/').slice(1 + dropPrefix).filter((p) => p !== 'Resource' && p !== 'Default');
-  return parts.join('/') || logicalId;
+  return parts.length ? parts.join('/') : undefined;
 }
 
 function nodeId(label: string): string {
@@ -89,6 +93,7 @@ export function templateToMermaid(template: Json, dropPrefix = 1): string {
     const kind = NODE_TYPES[r.Type];
     if (!kind) continue;
     const text = labelOf(logicalId, r, dropPrefix);
+    if (text === undefined) continue;
     nodes.set(logicalId, { id: nodeId(text), text, kind });
   }
   const edges: Edge[] = [];
@@ -147,6 +152,9 @@ export function templateToMermaid(template: Json, dropPrefix = 1): string {
       case 'AWS::Lambda::Function':
         for (const ref of referencedIds(p.Environment)) add(logicalId, ref, 'uses', true);
         if (p.DeadLetterConfig) add(logicalId, one(p.DeadLetterConfig.TargetArn), 'on failure', true);
+        break;
+      case 'AWS::S3::Bucket':
+        if (p.LoggingConfiguration) add(logicalId, one(p.LoggingConfiguration.DestinationBucketName), 'access logs', true);
         break;
       case 'AWS::RDS::DBProxyTargetGroup':
         add(one(p.DBProxyName), one(p.DBClusterIdentifiers ?? p.DBInstanceIdentifiers), 'pools connections');

@@ -5,7 +5,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AsyncHttpApi, FanOut } from '../src';
+import { AsyncHttpApi, FanOut, FileProcessingPipeline } from '../src';
 
 export interface DocPattern {
   /** File name under docs/patterns/ without `.md`. */
@@ -17,6 +17,14 @@ export interface DocPattern {
 const code = lambda.Code.fromInline('exports.handler = async () => ({})');
 
 export const DOC_PATTERNS: DocPattern[] = [
+  {
+    slug: 'file-processing-pipeline',
+    build: (stack) => new FileProcessingPipeline(stack, 'Thumbnails', {
+      processor: { code, handler: 'index.handler' },
+      inputPrefix: 'uploads/',
+      inputSuffixes: ['.jpg', '.png'],
+    }),
+  },
   {
     slug: 'async-http-api',
     build: (stack) => new AsyncHttpApi(stack, 'Reports', { worker: { code, handler: 'index.handler' } }),

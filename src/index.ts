@@ -7,3 +7,4 @@ export * from './async-http-api';
 export * from './scheduled-job';
 export * from './saga-orchestrator';
 export * from './fan-out';
+export * from './file-processing-pipeline';

@@ -3,3 +3,5 @@ export { jobWorker } from './job-worker';
 export type { Job, JobHandler, JobWorkerOptions } from './job-worker';
 export { fanOutConsumer, unwrapBody } from './fan-out-consumer';
 export type { FanOutMessage, FanOutMessageHandler, FanOutConsumerOptions } from './fan-out-consumer';
+export { fileProcessor, decodeS3Key, s3RecordsOf } from './file-processor';
+export type { InputFile, ProcessResult, FileHandler } from './file-processor';
