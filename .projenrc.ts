@@ -114,6 +114,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   npmignoreEnabled: true,
 });
 
+// CloudFront Function code is plain JavaScript that StaticSite loads at synth: copy it next to the
+// compiled construct (lib/static-site/runtime/), which is what the npm package ships.
+project.compileTask.exec('mkdir -p lib/static-site/runtime && cp src/static-site/runtime/*.js lib/static-site/runtime/');
+
 // Ship the bundled handlers (assets/) in the npm tarball; consumers never run esbuild.
 project.npmignore?.addPatterns('/examples/', '/bench/', '/scripts/', '/packages/', '/docs/', '/.tools/', '/cdk.out/');
 project.npmignore?.addPatterns('!/assets/');
@@ -158,7 +162,7 @@ for (const dep of ['logger', 'metrics', 'batch']) {
   runtimeDeps[`@aws-lambda-powertools/${dep}`] = POWERTOOLS;
 }
 // Provided by the Lambda Node.js runtime, declared so a user's bundler and type-checker resolve them.
-for (const client of ['client-dynamodb', 'lib-dynamodb', 'client-eventbridge', 'client-sns', 'client-s3']) {
+for (const client of ['client-dynamodb', 'lib-dynamodb', 'client-eventbridge', 'client-sns', 'client-s3', 'cloudfront-signer']) {
   runtimeDeps[`@aws-sdk/${client}`] = AWS_SDK;
 }
 new JsonFile(project, 'packages/runtime/package.json', {

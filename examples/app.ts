@@ -14,6 +14,7 @@ import { FanOutExampleStack } from './fan-out/stack';
 import { FileProcessingPipelineExampleStack } from './file-processing-pipeline/stack';
 import { SagaOrchestratorExampleStack } from './saga-orchestrator/stack';
 import { ScheduledJobExampleStack } from './scheduled-job/stack';
+import { StaticSiteExampleStack } from './static-site/stack';
 import { nagFindings } from '../test/helpers/nag';
 
 export function buildExampleApp(outdir = path.join(__dirname, '..', 'cdk.out')): App {
@@ -31,6 +32,7 @@ export function buildExampleApp(outdir = path.join(__dirname, '..', 'cdk.out')):
   new FileProcessingPipelineExampleStack(app, 'FileProcessingPipelineExample', { env, alarmTopic });
   new ScheduledJobExampleStack(app, 'ScheduledJobExample', { env, alarmTopic });
   new SagaOrchestratorExampleStack(app, 'SagaOrchestratorExample', { env, alarmTopic });
+  new StaticSiteExampleStack(app, 'StaticSiteExample', { env, alarmTopic });
   return app;
 }
 

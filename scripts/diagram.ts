@@ -146,9 +146,15 @@ export function templateToMermaid(template: Json, dropPrefix = 1): string {
       case 'AWS::StepFunctions::StateMachine':
         for (const ref of referencedIds(p.DefinitionString ?? p.Definition)) add(logicalId, ref, 'invokes');
         break;
-      case 'AWS::CloudFront::Distribution':
-        for (const ref of referencedIds(p.DistributionConfig)) add(logicalId, ref, 'origin / function');
+      case 'AWS::CloudFront::Distribution': {
+        const config = p.DistributionConfig ?? {};
+        for (const origin of config.Origins ?? []) add(logicalId, one(origin.DomainName), 'origin');
+        for (const behavior of [config.DefaultCacheBehavior, ...(config.CacheBehaviors ?? [])]) {
+          for (const fa of behavior?.FunctionAssociations ?? []) add(logicalId, one(fa.FunctionARN), String(fa.EventType));
+        }
+        if (config.Logging) add(logicalId, one(config.Logging.Bucket), 'standard logs', true);
         break;
+      }
       case 'AWS::Lambda::Function':
         for (const ref of referencedIds(p.Environment)) add(logicalId, ref, 'uses', true);
         if (p.DeadLetterConfig) add(logicalId, one(p.DeadLetterConfig.TargetArn), 'on failure', true);

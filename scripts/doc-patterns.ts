@@ -2,10 +2,11 @@
  * The stack each pattern's docs page draws: the pattern with its minimal props, as the README's
  * first example writes it (inline code, so no bundling is needed to draw it).
  */
+import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AsyncHttpApi, FanOut, FileProcessingPipeline } from '../src';
+import { AsyncHttpApi, FanOut, FileProcessingPipeline, StaticSite } from '../src';
 
 export interface DocPattern {
   /** File name under docs/patterns/ without `.md`. */
@@ -17,6 +18,10 @@ export interface DocPattern {
 const code = lambda.Code.fromInline('exports.handler = async () => ({})');
 
 export const DOC_PATTERNS: DocPattern[] = [
+  {
+    slug: 'static-site',
+    build: (stack) => new StaticSite(stack, 'Docs', { sourcePath: path.join(__dirname, '..', 'examples', 'static-site', 'site') }),
+  },
   {
     slug: 'file-processing-pipeline',
     build: (stack) => new FileProcessingPipeline(stack, 'Thumbnails', {

@@ -8,3 +8,4 @@ export * from './scheduled-job';
 export * from './saga-orchestrator';
 export * from './fan-out';
 export * from './file-processing-pipeline';
+export * from './static-site';

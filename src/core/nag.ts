@@ -40,3 +40,37 @@ export function nagResourceFinding(scope: IConstruct, arn: string, suffix = ''):
   if (typeof ref === 'string') return `Resource::<${ref}>${suffix}`;
   return undefined;
 }
+
+/**
+ * A resolved CloudFormation value written the way cdk-nag names it in findings: `Ref X` as `<X>`,
+ * `Fn::GetAtt [X, A]` as `<X.A>`, `Fn::Join` concatenated, `${X}` in `Fn::Sub` as `<X>`.
+ */
+export function nagText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map(nagText).join('');
+  const v = value as Record<string, any>;
+  if (typeof v?.Ref === 'string') return `<${v.Ref}>`;
+  if (Array.isArray(v?.['Fn::GetAtt'])) return `<${v['Fn::GetAtt'][0]}.${v['Fn::GetAtt'][1]}>`;
+  if (Array.isArray(v?.['Fn::Join'])) return (v['Fn::Join'][1] as unknown[]).map(nagText).join(v['Fn::Join'][0]);
+  if (v?.['Fn::Sub'] !== undefined) return String(Array.isArray(v['Fn::Sub']) ? v['Fn::Sub'][0] : v['Fn::Sub']).replace(/\$\{([^}]+)\}/g, '<$1>');
+  return JSON.stringify(value);
+}
+
+/**
+ * The IAM5 findings (wildcard actions and resources) of a policy as cdk-nag names them, so each can
+ * be acknowledged one by one on a policy the library does not write itself.
+ */
+export function wildcardFindingsOf(scope: IConstruct, policyDocument: unknown): string[] {
+  const doc = Stack.of(scope).resolve(policyDocument) as { Statement?: { Action?: unknown; Resource?: unknown }[] };
+  const findings = new Set<string>();
+  for (const statement of doc?.Statement ?? []) {
+    for (const action of [statement.Action ?? []].flat()) {
+      if (typeof action === 'string' && action.includes('*')) findings.add(`Action::${action}`);
+    }
+    for (const resource of [statement.Resource ?? []].flat()) {
+      const text = nagText(resource);
+      if (text.includes('*')) findings.add(`Resource::${text}`);
+    }
+  }
+  return [...findings].sort();
+}

@@ -1,0 +1,409 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import { Construct } from 'constructs';
+import { DEFAULTS } from '../core/defaults';
+import { PatternValidationError } from '../core/errors';
+import { acknowledgeNagFindings, wildcardFindingsOf } from '../core/nag';
+
+/** Defaults of StaticSite, with their reasons. */
+const STATIC_SITE_DEFAULTS = {
+  /** A strict policy for a site that serves its own scripts and styles. */
+  contentSecurityPolicy: "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    + "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+  /** HSTS for two years with subdomains, the preload list's requirement. */
+  hstsMaxAge: Duration.days(730),
+  /** Hashed assets never change under their name. */
+  hashedAssetCacheControl: 'public, max-age=31536000, immutable',
+  /** HTML must be revalidated so a deployment shows at once. */
+  htmlCacheControl: 'no-cache',
+  /** Everything else (favicon, robots.txt, unhashed images): an hour. */
+  otherCacheControl: 'public, max-age=3600',
+  /** File names with a content hash: `app.3f2a9c1b.js`, `index-B4xq7Yc2.js` (8+ characters, at least one digit). */
+  hashedFileName: /[.-](?=[A-Za-z0-9_]*\d)[A-Za-z0-9_]{8,}\.[A-Za-z0-9]+$/,
+  /** The deployment function copies the whole site: more memory, more network throughput. */
+  deploymentMemoryLimit: 1024,
+} as const;
+
+/** Private content: paths that need a CloudFront signed URL or signed cookies. */
+export interface StaticSitePrivateContent {
+  /** The paths that require a signature, e.g. `/premium/*`. */
+  readonly pathPattern: string;
+  /**
+   * The public key (PEM) whose private key signs the URLs; a key group is created for it.
+   *
+   * @default - none; `keyGroup` must be given instead
+   */
+  readonly publicKeyPem?: string;
+  /**
+   * An existing key group.
+   *
+   * @default - none; `publicKeyPem` must be given instead
+   */
+  readonly keyGroup?: cloudfront.IKeyGroup;
+}
+
+/** Props of a `StaticSite`. */
+export interface StaticSiteProps {
+  /** The local folder to deploy (e.g. `site/dist`); must exist and hold the index document. */
+  readonly sourcePath: string;
+  /**
+   * The index document, served for `/` and (without `singlePageApp`) for directory URLs.
+   *
+   * @default 'index.html'
+   */
+  readonly indexDocument?: string;
+  /**
+   * A single-page app: 403 and 404 from the bucket answer `/index.html` with 200, so the app's
+   * router handles deep links. Otherwise a CloudFront Function maps `/docs/` and `/docs` to
+   * `/docs/index.html`.
+   *
+   * @default false
+   */
+  readonly singlePageApp?: boolean;
+  /**
+   * Custom domain names; needs `certificate`.
+   *
+   * @default - the distribution's `*.cloudfront.net` name
+   */
+  readonly domainNames?: string[];
+  /**
+   * The certificate of `domainNames`; it must be in us-east-1 (CloudFront's requirement).
+   *
+   * @default - none
+   */
+  readonly certificate?: acm.ICertificate;
+  /**
+   * A hosted zone in which A and AAAA alias records are created for every domain name.
+   *
+   * @default - no DNS records
+   */
+  readonly hostedZone?: route53.IHostedZone;
+  /**
+   * The price class (edge locations used).
+   *
+   * @default cloudfront.PriceClass.PRICE_CLASS_100
+   */
+  readonly priceClass?: cloudfront.PriceClass;
+  /**
+   * The Content-Security-Policy header.
+   *
+   * @default - "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+   */
+  readonly contentSecurityPolicy?: string;
+  /**
+   * The ARN of an AWS WAF web ACL (scope CLOUDFRONT, in us-east-1) to attach.
+   *
+   * @default - no WAF
+   */
+  readonly webAclArn?: string;
+  /**
+   * An HTTP API (for example `AsyncHttpApi.httpApi`) served under `apiPathPattern` on the same
+   * domain: caching disabled, all viewer headers but Host forwarded.
+   *
+   * @default - no API behaviour
+   */
+  readonly apiOrigin?: apigwv2.IHttpApi;
+  /**
+   * The path pattern routed to `apiOrigin`.
+   *
+   * @default '/api/*'
+   */
+  readonly apiPathPattern?: string;
+  /**
+   * Paths that need a signed URL or signed cookies.
+   *
+   * @default - all content is public
+   */
+  readonly privateContent?: StaticSitePrivateContent;
+  /**
+   * What happens to the content and log buckets when the stack is deleted.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A static website: a private S3 bucket served only through CloudFront with Origin Access
+ * Control, HTTPS only (HTTP/2 and HTTP/3), security headers, SPA routing or directory indexes,
+ * cache-control set per file type at deployment, access logs, and optional custom domain, WAF,
+ * API origin and signed-URL private content.
+ *
+ * @example
+ * new StaticSite(this, 'Docs', { sourcePath: 'site/dist', singlePageApp: true });
+ */
+export class StaticSite extends Construct {
+  /** The private content bucket. */
+  public readonly bucket: s3.Bucket;
+  /** The bucket of CloudFront and S3 access logs. */
+  public readonly logBucket: s3.Bucket;
+  /** The distribution. */
+  public readonly distribution: cloudfront.Distribution;
+  /** The security headers policy. */
+  public readonly responseHeadersPolicy: cloudfront.ResponseHeadersPolicy;
+  /**
+   * The CloudFront Function that serves directory indexes.
+   *
+   * @default - undefined for a single-page app
+   */
+  public readonly directoryIndexFunction?: cloudfront.Function;
+  /** The deployment of the HTML files (the last one, which invalidates the distribution). */
+  public readonly deployment: s3deploy.BucketDeployment;
+  /** Every deployment: HTML, hashed assets (when any), other files. */
+  public readonly deployments: s3deploy.BucketDeployment[];
+  /**
+   * The key group of the private content.
+   *
+   * @default - undefined without private content
+   */
+  public readonly keyGroup?: cloudfront.IKeyGroup;
+  /** `https://` + the first custom domain, or the distribution's domain name. */
+  public readonly url: string;
+
+  constructor(scope: Construct, id: string, props: StaticSiteProps) {
+    super(scope, id);
+    const indexDocument = props.indexDocument ?? 'index.html';
+    const files = this.validate(props, indexDocument);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.logBucket = new s3.Bucket(this, 'LogBucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      // CloudFront standard logs are delivered with ACLs.
+      objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy,
+    });
+    acknowledgeNagFindings(this.logBucket, [
+      { id: 'AwsSolutions-S1', reason: 'This bucket receives the site\'s CloudFront and S3 access logs; logging it into itself would loop' },
+    ]);
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.logBucket,
+      serverAccessLogsPrefix: 's3/',
+      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
+      removalPolicy,
+    });
+
+    this.responseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      comment: `${this.node.path}: security headers`,
+      securityHeadersBehavior: {
+        strictTransportSecurity: { accessControlMaxAge: STATIC_SITE_DEFAULTS.hstsMaxAge, includeSubdomains: true, preload: true, override: true },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
+        xssProtection: { protection: true, modeBlock: true, override: true },
+        contentSecurityPolicy: { contentSecurityPolicy: props.contentSecurityPolicy ?? STATIC_SITE_DEFAULTS.contentSecurityPolicy, override: true },
+      },
+    });
+
+    if (!props.singlePageApp) {
+      this.directoryIndexFunction = new cloudfront.Function(this, 'DirectoryIndex', {
+        code: cloudfront.FunctionCode.fromFile({ filePath: path.join(__dirname, 'runtime', 'directory-index.js') }),
+        runtime: cloudfront.FunctionRuntime.JS_2_0,
+        comment: 'Serves the index document of directory URLs',
+      });
+    }
+    const s3Origin = origins.S3BucketOrigin.withOriginAccessControl(this.bucket);
+    const siteBehavior: cloudfront.BehaviorOptions = {
+      origin: s3Origin,
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+      responseHeadersPolicy: this.responseHeadersPolicy,
+      compress: true,
+      functionAssociations: this.directoryIndexFunction
+        ? [{ function: this.directoryIndexFunction, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }]
+        : undefined,
+    };
+    const additionalBehaviors: Record<string, cloudfront.BehaviorOptions> = {};
+    if (props.privateContent) {
+      const pc = props.privateContent;
+      this.keyGroup = pc.keyGroup ?? new cloudfront.KeyGroup(this, 'KeyGroup', {
+        items: [new cloudfront.PublicKey(this, 'PublicKey', { encodedKey: pc.publicKeyPem!, comment: `${this.node.path}: verifies signed URLs` })],
+      });
+      additionalBehaviors[pc.pathPattern] = { ...siteBehavior, trustedKeyGroups: [this.keyGroup] };
+    }
+    if (props.apiOrigin) {
+      const apiDomain = `${props.apiOrigin.apiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
+      additionalBehaviors[props.apiPathPattern ?? '/api/*'] = {
+        origin: new origins.HttpOrigin(apiDomain, { protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY }),
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+        cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+        originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+        responseHeadersPolicy: this.responseHeadersPolicy,
+      };
+    }
+
+    this.distribution = new cloudfront.Distribution(this, 'Distribution', {
+      comment: this.node.path.slice(0, 128),
+      defaultBehavior: siteBehavior,
+      additionalBehaviors,
+      defaultRootObject: indexDocument,
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_100,
+      domainNames: props.domainNames,
+      certificate: props.certificate,
+      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+      enableLogging: true,
+      logBucket: this.logBucket,
+      logFilePrefix: 'cloudfront/',
+      webAclId: props.webAclArn,
+      errorResponses: props.singlePageApp
+        ? [403, 404].map((httpStatus) => ({ httpStatus, responseHttpStatus: 200, responsePagePath: `/${indexDocument}`, ttl: Duration.seconds(0) }))
+        : undefined,
+    });
+    const findings = [
+      { id: 'AwsSolutions-CFR1', reason: 'A public website: geo restrictions are a business decision, off by default (use the distribution to add them)' },
+    ];
+    if (!props.webAclArn) {
+      findings.push({ id: 'AwsSolutions-CFR2', reason: 'WAF is opt-in (webAclArn): a web ACL costs at least $5/month and its rules depend on the site' });
+    }
+    if (!props.certificate) {
+      findings.push({ id: 'AwsSolutions-CFR4', reason: 'Without a custom domain CloudFront serves its default *.cloudfront.net certificate, whose minimum TLS version cannot be set; with domainNames + certificate TLSv1.2_2021 is enforced' });
+    }
+    acknowledgeNagFindings(this.distribution, findings);
+
+    this.deployments = this.deploy(props.sourcePath, files);
+    this.deployment = this.deployments[this.deployments.length - 1];
+
+    if (props.hostedZone && props.domainNames) {
+      const target = route53.RecordTarget.fromAlias(new route53Targets.CloudFrontTarget(this.distribution));
+      props.domainNames.forEach((domainName, i) => {
+        const recordName = domainName;
+        new route53.ARecord(this, `AliasA${i}`, { zone: props.hostedZone!, recordName, target });
+        new route53.AaaaRecord(this, `AliasAAAA${i}`, { zone: props.hostedZone!, recordName, target });
+      });
+    }
+    this.url = props.domainNames?.length ? `https://${props.domainNames[0]}` : `https://${this.distribution.distributionDomainName}`;
+  }
+
+  /**
+   * Deploys the folder in up to three parts, each with its own cache-control: hashed assets
+   * (immutable, a year), other non-HTML files (an hour), then HTML (no-cache), which also
+   * invalidates the distribution. HTML goes last so no page refers to an asset not yet uploaded.
+   */
+  private deploy(sourcePath: string, files: string[]): s3deploy.BucketDeployment[] {
+    const hashed = files.filter((f) => STATIC_SITE_DEFAULTS.hashedFileName.test(path.basename(f)) && !f.endsWith('.html'));
+    const source = s3deploy.Source.asset(sourcePath);
+    const logGroup = new logs.LogGroup(this, 'DeploymentLogs', { retention: DEFAULTS.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const common = { sources: [source], destinationBucket: this.bucket, memoryLimit: STATIC_SITE_DEFAULTS.deploymentMemoryLimit, logGroup };
+    const deployments: s3deploy.BucketDeployment[] = [];
+    if (hashed.length) {
+      deployments.push(new s3deploy.BucketDeployment(this, 'DeployHashedAssets', {
+        ...common,
+        exclude: ['*'],
+        include: hashed,
+        cacheControl: [s3deploy.CacheControl.fromString(STATIC_SITE_DEFAULTS.hashedAssetCacheControl)],
+      }));
+    }
+    deployments.push(new s3deploy.BucketDeployment(this, 'DeployOtherFiles', {
+      ...common,
+      exclude: ['*.html', ...hashed],
+      cacheControl: [s3deploy.CacheControl.fromString(STATIC_SITE_DEFAULTS.otherCacheControl)],
+    }));
+    const html = new s3deploy.BucketDeployment(this, 'DeployHtml', {
+      ...common,
+      exclude: ['*'],
+      include: ['*.html'],
+      cacheControl: [s3deploy.CacheControl.fromString(STATIC_SITE_DEFAULTS.htmlCacheControl)],
+      distribution: this.distribution,
+      distributionPaths: ['/*'],
+    });
+    for (const d of deployments) html.node.addDependency(d);
+    deployments.push(html);
+    this.acknowledgeDeploymentFunction();
+    return deployments;
+  }
+
+  /**
+   * Findings of aws-cdk-lib's BucketDeployment function (a singleton at the stack root, run by
+   * CloudFormation at deploy time only), acknowledged one by one with the reason.
+   */
+  private acknowledgeDeploymentFunction(): void {
+    const fn = Stack.of(this).node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
+    if (!fn) return;
+    const policy = fn.node.tryFindChild('ServiceRole')?.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
+    acknowledgeNagFindings(fn, [
+      {
+        id: 'AwsSolutions-IAM4',
+        reason: 'aws-cdk-lib\'s BucketDeployment function always attaches AWSLambdaBasicExecutionRole to its role',
+        appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+      },
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'aws-cdk-lib\'s BucketDeployment copies the site from the CDK asset bucket and prunes the site bucket: it grants s3:GetObject*/GetBucket*/List*/'
+          + 'DeleteObject*/Abort* on those two buckets\' objects and cloudfront:CreateInvalidation, which has no resource-level scope',
+        appliesTo: policy ? wildcardFindingsOf(fn, policy.document) : [],
+      },
+      { id: 'AwsSolutions-L1', reason: 'aws-cdk-lib pins the BucketDeployment function\'s Python runtime to the version its AWS CLI layer supports' },
+      { id: 'Serverless-LambdaLatestVersion', reason: 'aws-cdk-lib pins the BucketDeployment function\'s Python runtime to the version its AWS CLI layer supports' },
+      { id: 'Serverless-LambdaDLQ', reason: 'BucketDeployment\'s function is invoked synchronously by CloudFormation, which reports its errors; a DLQ would never receive anything' },
+      { id: 'Serverless-LambdaTracing', reason: 'aws-cdk-lib\'s deploy-time BucketDeployment function does not expose tracing' },
+    ]);
+  }
+
+  /** Synth-time checks; returns the site's files (relative paths) for cache-control. */
+  private validate(props: StaticSiteProps, indexDocument: string): string[] {
+    if (!fs.existsSync(props.sourcePath) || !fs.statSync(props.sourcePath).isDirectory()) {
+      throw new PatternValidationError(this, `sourcePath must be a folder of the built site, got '${props.sourcePath}', which does not exist (build the site first)`);
+    }
+    if (!fs.existsSync(path.join(props.sourcePath, indexDocument))) {
+      throw new PatternValidationError(this, `sourcePath '${props.sourcePath}' holds no ${indexDocument} (the index document); build the site or set indexDocument`);
+    }
+    if (props.domainNames?.length && !props.certificate) {
+      throw new PatternValidationError(this, 'domainNames need a certificate (in us-east-1) that covers them');
+    }
+    if (props.certificate && !props.domainNames?.length) {
+      throw new PatternValidationError(this, 'certificate needs domainNames');
+    }
+    if (props.hostedZone && !props.domainNames?.length) {
+      throw new PatternValidationError(this, 'hostedZone needs domainNames: the alias records are created for them');
+    }
+    const arn = props.certificate?.certificateArn;
+    if (arn && !Token.isUnresolved(arn)) {
+      const region = arn.split(':')[3];
+      if (region !== 'us-east-1') {
+        throw new PatternValidationError(this, `certificate must be in us-east-1, because CloudFront only uses certificates from us-east-1; got one in ${region} (${arn})`);
+      }
+    }
+    if (props.privateContent) {
+      const pc = props.privateContent;
+      if ((pc.publicKeyPem === undefined) === (pc.keyGroup === undefined)) {
+        throw new PatternValidationError(this, 'privateContent needs exactly one of publicKeyPem or keyGroup');
+      }
+      if (pc.publicKeyPem && !/-----BEGIN PUBLIC KEY-----/.test(pc.publicKeyPem)) {
+        throw new PatternValidationError(this, 'privateContent.publicKeyPem must be a PEM public key (-----BEGIN PUBLIC KEY-----)');
+      }
+      if (!pc.pathPattern.startsWith('/') || pc.pathPattern === '/*') {
+        throw new PatternValidationError(this, `privateContent.pathPattern must start with / and not be /* (the whole site), got '${pc.pathPattern}'`);
+      }
+    }
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else files.push(path.relative(props.sourcePath, full).split(path.sep).join('/'));
+      }
+    };
+    walk(props.sourcePath);
+    return files.sort();
+  }
+}

@@ -1,0 +1,219 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { StaticSite, StaticSiteProps } from '../../src';
+import { nagErrors } from '../helpers/nag';
+
+const SITE = path.join(__dirname, '..', '..', 'examples', 'static-site', 'site');
+const PUBLIC_KEY = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+function build(props: Partial<StaticSiteProps> = {}, stack = new Stack(undefined, 'Web', { env: { account: '123456789012', region: 'eu-west-1' } })) {
+  const site = new StaticSite(stack, 'Docs', { sourcePath: SITE, ...props });
+  return { stack, site, template: Template.fromStack(stack) };
+}
+
+function usEast1Certificate(stack: Stack) {
+  return acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc');
+}
+
+describe('StaticSite infrastructure', () => {
+  test('a private, encrypted, TLS-only, versioned bucket with access logs, never website hosting', () => {
+    const { stack, site, template } = build();
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: { DestinationBucketName: stack.resolve(site.logBucket.bucketName), LogFilePrefix: 's3/' },
+      WebsiteConfiguration: Match.absent(),
+    });
+  });
+
+  test('served only through CloudFront with Origin Access Control (no OAI)', () => {
+    const { stack, site, template } = build();
+    template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    template.resourceCountIs('AWS::CloudFront::CloudFrontOriginAccessIdentity', 0);
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: stack.resolve(site.bucket.bucketName),
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: 's3:GetObject',
+          Principal: { Service: 'cloudfront.amazonaws.com' },
+          Condition: { StringEquals: { 'AWS:SourceArn': Match.anyValue() } },
+        })]),
+      },
+    });
+  });
+
+  test('HTTPS redirect, HTTP/2 and HTTP/3, default root object, price class 100, access logs', () => {
+    const { stack, site, template } = build();
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https', Compress: true }),
+        HttpVersion: 'http2and3',
+        DefaultRootObject: 'index.html',
+        PriceClass: 'PriceClass_100',
+        Logging: { Bucket: stack.resolve(site.logBucket.bucketRegionalDomainName), Prefix: 'cloudfront/' },
+      }),
+    });
+  });
+
+  test('a security headers policy: HSTS 2 years with preload, nosniff, DENY, referrer policy, CSP', () => {
+    const { template } = build({ contentSecurityPolicy: "default-src 'self'" });
+    template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: Match.objectLike({
+        SecurityHeadersConfig: {
+          StrictTransportSecurity: { AccessControlMaxAgeSec: 63072000, IncludeSubdomains: true, Preload: true, Override: true },
+          ContentTypeOptions: { Override: true },
+          FrameOptions: { FrameOption: 'DENY', Override: true },
+          ReferrerPolicy: { ReferrerPolicy: 'strict-origin-when-cross-origin', Override: true },
+          XSSProtection: { Protection: true, ModeBlock: true, Override: true },
+          ContentSecurityPolicy: { ContentSecurityPolicy: "default-src 'self'", Override: true },
+        },
+      }),
+    });
+  });
+
+  test('without singlePageApp a CloudFront Function (the shipped file) rewrites directory URLs on viewer requests', () => {
+    const { stack, site, template } = build();
+    const code = fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'static-site', 'runtime', 'directory-index.js'), 'utf8');
+    template.hasResourceProperties('AWS::CloudFront::Function', { FunctionConfig: { Runtime: 'cloudfront-js-2.0', Comment: Match.anyValue() }, FunctionCode: code });
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultCacheBehavior: Match.objectLike({ FunctionAssociations: [{ EventType: 'viewer-request', FunctionARN: stack.resolve(site.directoryIndexFunction!.functionArn) }] }),
+        CustomErrorResponses: Match.absent(),
+      }),
+    });
+  });
+
+  test('singlePageApp answers 403 and 404 with /index.html and 200, without the rewrite function', () => {
+    const { site, template } = build({ singlePageApp: true });
+    expect(site.directoryIndexFunction).toBeUndefined();
+    template.resourceCountIs('AWS::CloudFront::Function', 0);
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        CustomErrorResponses: [
+          { ErrorCode: 403, ResponseCode: 200, ResponsePagePath: '/index.html', ErrorCachingMinTTL: 0 },
+          { ErrorCode: 404, ResponseCode: 200, ResponsePagePath: '/index.html', ErrorCachingMinTTL: 0 },
+        ],
+      }),
+    });
+  });
+
+  test('hashed assets are deployed immutable for a year, other files for an hour, HTML with no-cache last, with an invalidation', () => {
+    const { stack, site, template } = build();
+    template.hasResourceProperties('Custom::CDKBucketDeployment', {
+      Exclude: ['*'],
+      Include: ['assets/app.7e3d91a0.js', 'assets/site.4f9a2c1b.css'],
+      SystemMetadata: { 'cache-control': 'public, max-age=31536000, immutable' },
+    });
+    template.hasResourceProperties('Custom::CDKBucketDeployment', {
+      Exclude: ['*.html', 'assets/app.7e3d91a0.js', 'assets/site.4f9a2c1b.css'],
+      SystemMetadata: { 'cache-control': 'public, max-age=3600' },
+    });
+    template.hasResourceProperties('Custom::CDKBucketDeployment', {
+      Include: ['*.html'],
+      SystemMetadata: { 'cache-control': 'no-cache' },
+      DistributionId: stack.resolve(site.distribution.distributionId),
+      DistributionPaths: ['/*'],
+    });
+    const html = template.findResources('Custom::CDKBucketDeployment', { Properties: { Include: ['*.html'] } });
+    expect(Object.values(html)[0].DependsOn).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^DocsDeployHashedAssets/), expect.stringMatching(/^DocsDeployOtherFiles/),
+    ]));
+    expect(site.deployments).toHaveLength(3);
+    expect(site.deployment).toBe(site.deployments[2]);
+  });
+
+  test('a custom domain: certificate, TLS 1.2_2021, A and AAAA alias records, url on the domain', () => {
+    const stack = new Stack(undefined, 'Web', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const hostedZone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z1', zoneName: 'example.com' });
+    const { site, template } = build({ domainNames: ['www.example.com'], certificate: usEast1Certificate(stack), hostedZone }, stack);
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        Aliases: ['www.example.com'],
+        ViewerCertificate: { AcmCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc', MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' },
+      }),
+    });
+    template.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'www.example.com.', Type: 'A', AliasTarget: Match.anyValue() });
+    template.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'www.example.com.', Type: 'AAAA', AliasTarget: Match.anyValue() });
+    expect(site.url).toBe('https://www.example.com');
+  });
+
+  test('an API origin is served under /api/* with caching disabled and all viewer headers but Host', () => {
+    const stack = new Stack(undefined, 'Web', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const api = new apigwv2.HttpApi(stack, 'Api');
+    build({ apiOrigin: api }, stack);
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        CacheBehaviors: [Match.objectLike({
+          PathPattern: '/api/*',
+          AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
+          CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad',
+          OriginRequestPolicyId: 'b689b0a8-53d0-40ab-baf2-68738e2966ac',
+          ViewerProtocolPolicy: 'https-only',
+        })],
+      }),
+    });
+  });
+
+  test('private content: a key group from the public key, required on the private path only', () => {
+    const { stack, site, template } = build({ privateContent: { pathPattern: '/premium/*', publicKeyPem: PUBLIC_KEY } });
+    template.resourceCountIs('AWS::CloudFront::PublicKey', 1);
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        CacheBehaviors: [Match.objectLike({ PathPattern: '/premium/*', TrustedKeyGroups: [stack.resolve(site.keyGroup!.keyGroupId)] })],
+        DefaultCacheBehavior: Match.objectLike({ TrustedKeyGroups: Match.absent() }),
+      }),
+    });
+  });
+
+  test('a WAF web ACL is attached when given', () => {
+    const arn = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/site/abc';
+    build({ webAclArn: arn }).template.hasResourceProperties('AWS::CloudFront::Distribution', { DistributionConfig: Match.objectLike({ WebACLId: arn }) });
+  });
+
+  test('passes the cdk-nag gate (AwsSolutions + Serverless) with 0 errors, SPA or not, with a domain', () => {
+    expect(nagErrors(build().stack)).toEqual([]);
+    expect(nagErrors(build({ singlePageApp: true }).stack)).toEqual([]);
+    const stack = new Stack(undefined, 'Web', { env: { account: '123456789012', region: 'eu-west-1' } });
+    build({ domainNames: ['www.example.com'], certificate: usEast1Certificate(stack) }, stack);
+    expect(nagErrors(stack)).toEqual([]);
+  });
+});
+
+describe('StaticSite validation', () => {
+  test('fails for a source folder that does not exist', () => {
+    expect(() => build({ sourcePath: '/no/such/dir' })).toThrow(/sourcePath must be a folder of the built site, got '\/no\/such\/dir', which does not exist/);
+  });
+
+  test('fails for a source folder without the index document', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'site-'));
+    fs.writeFileSync(path.join(dir, 'app.js'), '');
+    expect(() => build({ sourcePath: dir })).toThrow(/holds no index.html \(the index document\)/);
+  });
+
+  test('fails for a certificate outside us-east-1, with the reason', () => {
+    const stack = new Stack(undefined, 'Web', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const certificate = acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:eu-west-1:123456789012:certificate/abc');
+    expect(() => build({ domainNames: ['www.example.com'], certificate }, stack))
+      .toThrow(/certificate must be in us-east-1, because CloudFront only uses certificates from us-east-1; got one in eu-west-1/);
+  });
+
+  test('fails for domain names without a certificate', () => {
+    expect(() => build({ domainNames: ['www.example.com'] })).toThrow(/domainNames need a certificate \(in us-east-1\)/);
+  });
+
+  test('fails for private content with neither a public key nor a key group', () => {
+    expect(() => build({ privateContent: { pathPattern: '/premium/*' } })).toThrow(/privateContent needs exactly one of publicKeyPem or keyGroup/);
+  });
+
+  test('fails for private content over the whole site', () => {
+    expect(() => build({ privateContent: { pathPattern: '/*', publicKeyPem: PUBLIC_KEY } })).toThrow(/pathPattern must start with \/ and not be \/\*/);
+  });
+});
