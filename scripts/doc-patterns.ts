@@ -6,7 +6,7 @@ import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AsyncHttpApi, FanOut, FileProcessingPipeline, StaticSite } from '../src';
+import { AsyncHttpApi, FanOut, FileProcessingPipeline, JobSchedule, SagaOrchestrator, ScheduledJob, StaticSite } from '../src';
 
 export interface DocPattern {
   /** File name under docs/patterns/ without `.md`. */
@@ -18,6 +18,27 @@ export interface DocPattern {
 const code = lambda.Code.fromInline('exports.handler = async () => ({})');
 
 export const DOC_PATTERNS: DocPattern[] = [
+  {
+    slug: 'scheduled-job',
+    build: (stack) => new ScheduledJob(stack, 'NightlyReport', {
+      schedule: JobSchedule.cron({ minute: '0', hour: '2' }),
+      timeZone: 'Europe/Paris',
+      handler: { code, handler: 'index.handler' },
+    }),
+  },
+  {
+    slug: 'saga-orchestrator',
+    build: (stack) => {
+      const fn = { code, handler: 'index.handler' };
+      new SagaOrchestrator(stack, 'BookTrip', {
+        steps: [
+          { name: 'ReserveHotel', action: fn, compensation: fn },
+          { name: 'BookFlight', action: fn, compensation: fn },
+          { name: 'ChargePayment', action: fn },
+        ],
+      });
+    },
+  },
   {
     slug: 'static-site',
     build: (stack) => new StaticSite(stack, 'Docs', { sourcePath: path.join(__dirname, '..', 'examples', 'static-site', 'site') }),

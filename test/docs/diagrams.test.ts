@@ -16,7 +16,24 @@ describe('pattern diagrams', () => {
     expect(block).toContain('Jobs_Queue -. "after 5 receives" .-> Jobs_DeadLetterQueue');
   });
 
-  test('every pattern page exists', () => {
+  test('the ScheduledJob diagram shows the schedule running the function, its DLQ and the function\'s failure queue', () => {
+    const block = renderDiagrams().get('scheduled-job')!;
+    expect(block).toContain('Schedule -- "cron(0 2 * * ? *)" --> Handler');
+    expect(block).toContain('Schedule -. "failed after retries" .-> DeadLetterQueue');
+    expect(block).toContain('Handler -. "on failure" .-> Handler_FailureQueue');
+  });
+
+  test('the StaticSite diagram shows the OAC origin, the viewer-request function and the logs', () => {
+    const block = renderDiagrams().get('static-site')!;
+    expect(block).toContain('Distribution -- "origin" --> Bucket');
+    expect(block).toContain('Distribution -- "viewer-request" --> DirectoryIndex');
+    expect(block).toContain('Distribution -. "standard logs" .-> LogBucket');
+  });
+
+  test('every pattern has a page', () => {
+    expect([...renderDiagrams().keys()].sort()).toEqual([
+      'async-http-api', 'fan-out', 'file-processing-pipeline', 'saga-orchestrator', 'scheduled-job', 'static-site',
+    ]);
     for (const slug of renderDiagrams().keys()) {
       expect(fs.existsSync(path.join(__dirname, '..', '..', 'docs', 'patterns', `${slug}.md`))).toBe(true);
     }
