@@ -5,9 +5,10 @@
  * Run it with `npm run synth` (no aws-cdk CLI needed: App.synth() writes the cloud assembly).
  */
 import * as path from 'path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Aspects, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { ServerlessGuardrails } from '../src';
 import { AsyncHttpApiExampleStack } from './async-http-api/stack';
 import { CoreExampleStack } from './core/stack';
 import { FanOutExampleStack } from './fan-out/stack';
@@ -33,6 +34,9 @@ export function buildExampleApp(outdir = path.join(__dirname, '..', 'cdk.out')):
   new ScheduledJobExampleStack(app, 'ScheduledJobExample', { env, alarmTopic });
   new SagaOrchestratorExampleStack(app, 'SagaOrchestratorExample', { env, alarmTopic });
   new StaticSiteExampleStack(app, 'StaticSiteExample', { env, alarmTopic });
+
+  // The platform team's guardrails: every stack must pass them (errors fail the main job).
+  Aspects.of(app).add(new ServerlessGuardrails());
   return app;
 }
 
@@ -40,6 +44,7 @@ function main(): void {
   const app = buildExampleApp();
   const assembly = app.synth();
   const findings = nagFindings(app);
+  const guardrailErrors = assembly.stacks.flatMap((st) => st.messages.filter((m) => m.level === 'error').map((m) => `${m.id}: ${m.entry.data}`));
   const errors = findings.filter((f) => f.severity === 'error');
   const warnings = findings.filter((f) => f.severity !== 'error');
 
@@ -59,9 +64,11 @@ function main(): void {
   console.log(`Synthesized ${assembly.stacks.length} stacks into ${assembly.directory}`);
   console.table(rows);
   for (const w of warnings) console.log(`cdk-nag warning: ${w.rule} at ${w.path}`);
-  if (errors.length > 0) {
+  for (const g of guardrailErrors) console.error(`guardrail ERROR at ${g}`);
+  console.log(`ServerlessGuardrails: ${guardrailErrors.length} errors`);
+  if (errors.length > 0 || guardrailErrors.length > 0) {
     for (const e of errors) console.error(`cdk-nag ERROR: ${e.rule} at ${e.path}`);
-    console.error(`${errors.length} cdk-nag errors`);
+    console.error(`${errors.length} cdk-nag errors, ${guardrailErrors.length} guardrail errors`);
     process.exit(1);
   }
   console.log('cdk-nag: 0 errors (AwsSolutions + Serverless packs)');

@@ -9,3 +9,4 @@ export * from './saga-orchestrator';
 export * from './fan-out';
 export * from './file-processing-pipeline';
 export * from './static-site';
+export * from './guardrails';

@@ -1,0 +1,2 @@
+export * from './serverless-defaults';
+export * from './serverless-guardrails';
