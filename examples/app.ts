@@ -7,10 +7,12 @@
 import * as path from 'path';
 import { App, Aspects, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { ServerlessGuardrails } from '../src';
+import { ServerlessDefaults, ServerlessGuardrails } from '../src';
 import { AsyncHttpApiExampleStack } from './async-http-api/stack';
 import { CoreExampleStack } from './core/stack';
+import { DatabaseExampleStack } from './database/stack';
 import { FanOutExampleStack } from './fan-out/stack';
 import { FileProcessingPipelineExampleStack } from './file-processing-pipeline/stack';
 import { SagaOrchestratorExampleStack } from './saga-orchestrator/stack';
@@ -34,8 +36,10 @@ export function buildExampleApp(outdir = path.join(__dirname, '..', 'cdk.out')):
   new ScheduledJobExampleStack(app, 'ScheduledJobExample', { env, alarmTopic });
   new SagaOrchestratorExampleStack(app, 'SagaOrchestratorExample', { env, alarmTopic });
   new StaticSiteExampleStack(app, 'StaticSiteExample', { env, alarmTopic });
+  new DatabaseExampleStack(app, 'DatabaseExample', { env, alarmTopic });
 
   // The platform team's guardrails: every stack must pass them (errors fail the main job).
+  Aspects.of(app).add(new ServerlessDefaults({ arm64RuntimeFamilies: [lambda.RuntimeFamily.NODEJS] }));
   Aspects.of(app).add(new ServerlessGuardrails());
   return app;
 }

@@ -10,3 +10,4 @@ export * from './fan-out';
 export * from './file-processing-pipeline';
 export * from './static-site';
 export * from './guardrails';
+export * from './core/database';

@@ -16,6 +16,7 @@ import { ENV, MAX_PAYLOAD_BYTES } from './runtime/env';
 import { createAlarm } from '../core/alarm-factory';
 import { AlarmOptions } from '../core/alarms';
 import { bundledHandlerCode } from '../core/assets';
+import { databaseFunctionProps, DatabaseAccessOptions } from '../core/database';
 import { DEFAULTS } from '../core/defaults';
 import { PatternValidationError } from '../core/errors';
 import { FunctionCodeOptions } from '../core/function-code-options';
@@ -44,7 +45,7 @@ const ASYNC_HTTP_API_DEFAULTS = {
 } as const;
 
 /** Props of an `AsyncHttpApi`. */
-export interface AsyncHttpApiProps extends AlarmOptions {
+export interface AsyncHttpApiProps extends AlarmOptions, DatabaseAccessOptions {
   /**
    * The worker's code: the pattern builds a `ServerlessFunction` that consumes the jobs queue.
    * Wrap the handler with `jobWorker` from `cdk-serverless-patterns-runtime`.
@@ -245,6 +246,7 @@ export class AsyncHttpApi extends Construct {
         environment: { ...props.worker.environment, ...workerEnvironment },
         invocation: FunctionInvocation.QUEUE,
         alarmTopic: props.alarmTopic,
+        ...databaseFunctionProps(props),
       });
       functionAlarms.push(...worker.alarms);
       this.workerFunction = worker;
@@ -255,6 +257,7 @@ export class AsyncHttpApi extends Construct {
       }
     }
     this.jobsTable.grant(this.workerFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    props.database?.grantConnect(this.workerFunction, props.databaseUser);
     props.completionEventBus?.grantPutEventsTo(this.workerFunction);
     props.completionTopic?.grantPublish(this.workerFunction);
     this.jobsQueue.addConsumer(this.workerFunction, { batchSize: props.batchSize, maxConcurrency: props.maxConcurrency });

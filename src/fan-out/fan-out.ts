@@ -9,6 +9,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AlarmOptions } from '../core/alarms';
+import { databaseFunctionProps, DatabaseAccessOptions } from '../core/database';
 import { PatternValidationError } from '../core/errors';
 import { FunctionCodeOptions } from '../core/function-code-options';
 import { DeadLetteredQueue } from '../core/queue';
@@ -84,7 +85,7 @@ export interface FanOutConsumerProps {
 }
 
 /** Props of a `FanOut`. */
-export interface FanOutProps extends AlarmOptions {
+export interface FanOutProps extends AlarmOptions, DatabaseAccessOptions {
   /**
    * The consumers; more can be added with `addConsumer()`.
    *
@@ -158,7 +159,7 @@ export class FanOutConsumer extends Construct {
   public readonly alarms: cloudwatch.Alarm[];
 
   /** @internal */
-  constructor(scope: FanOut, props: FanOutConsumerProps, alarmOptions: AlarmOptions) {
+  constructor(scope: FanOut, props: FanOutConsumerProps, alarmOptions: AlarmOptions, databaseAccess: DatabaseAccessOptions) {
     super(scope, props.name);
     this.consumerName = props.name;
     const consumerTimeout = props.handler?.timeout ?? props.consumerTimeout;
@@ -177,6 +178,7 @@ export class FanOutConsumer extends Construct {
         description: props.handler.description ?? `${this.node.path}: consumes ${scope.node.path}`,
         invocation: FunctionInvocation.QUEUE,
         alarmTopic: alarmOptions.alarmTopic,
+        ...databaseFunctionProps(databaseAccess),
       });
       alarms.push(...fn.alarms);
       this.consumerFunction = fn;
@@ -184,6 +186,7 @@ export class FanOutConsumer extends Construct {
       this.consumerFunction = props.consumerFunction!;
     }
     this.buffer.addConsumer(this.consumerFunction, { batchSize: props.batchSize, maxConcurrency: props.maxConcurrency });
+    databaseAccess.database?.grantConnect(this.consumerFunction, databaseAccess.databaseUser);
 
     if (scope.topic) {
       // Raw delivery: the consumer gets the published message as the SQS body. SqsSubscription
@@ -246,12 +249,14 @@ export class FanOut extends Construct {
   public readonly alarms: cloudwatch.Alarm[] = [];
   private readonly consumerMap = new Map<string, FanOutConsumer>();
   private readonly alarmOptions: AlarmOptions;
+  private readonly databaseAccess: DatabaseAccessOptions;
 
   constructor(scope: Construct, id: string, props: FanOutProps = {}) {
     super(scope, id);
     const source = props.source ?? FanOutSource.SNS;
     this.fifo = props.fifo ?? false;
     this.alarmOptions = { alarmTopic: props.alarmTopic };
+    this.databaseAccess = { database: props.database, databaseSubnets: props.databaseSubnets, databaseUser: props.databaseUser };
     if (source === FanOutSource.SNS) {
       if (props.eventBus) throw new PatternValidationError(this, 'eventBus needs source: FanOutSource.EVENTBRIDGE; the source is SNS');
       if (props.topic && props.topicName) throw new PatternValidationError(this, 'specify either topic or topicName, not both');
@@ -311,7 +316,7 @@ export class FanOut extends Construct {
       throw new PatternValidationError(this, `consumer '${props.name}': eventPattern applies to an EventBridge source; use filterPolicy with SNS`);
     }
     validateIntegerRange(this, `consumer '${props.name}': batchSize`, props.batchSize, 1, this.fifo ? 10 : 10_000);
-    const consumer = new FanOutConsumer(this, props, this.alarmOptions);
+    const consumer = new FanOutConsumer(this, props, this.alarmOptions, this.databaseAccess);
     this.consumerMap.set(props.name, consumer);
     this.alarms.push(...consumer.alarms);
     return consumer;

@@ -11,6 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FILE_ENV } from './runtime/env';
 import { AlarmOptions } from '../core/alarms';
+import { databaseFunctionProps, DatabaseAccessOptions } from '../core/database';
 import { DEFAULTS } from '../core/defaults';
 import { PatternValidationError } from '../core/errors';
 import { FunctionCodeOptions } from '../core/function-code-options';
@@ -28,7 +29,7 @@ const FILE_PIPELINE_DEFAULTS = {
 } as const;
 
 /** Props of a `FileProcessingPipeline`. */
-export interface FileProcessingPipelineProps extends AlarmOptions {
+export interface FileProcessingPipelineProps extends AlarmOptions, DatabaseAccessOptions {
   /**
    * The processor's code: the pattern builds a `ServerlessFunction` from it. Wrap the handler with
    * `fileProcessor` from `cdk-serverless-patterns-runtime`. Specify exactly one of `processor` and
@@ -259,6 +260,7 @@ export class FileProcessingPipeline extends Construct {
         environment: { ...props.processor.environment, ...environment },
         invocation: FunctionInvocation.QUEUE,
         alarmTopic: props.alarmTopic,
+        ...databaseFunctionProps(props),
       });
       alarms.push(...fn.alarms);
       this.processorFunction = fn;
@@ -269,6 +271,7 @@ export class FileProcessingPipeline extends Construct {
       }
     }
     this.grantProcessorAccess(inputPrefix);
+    props.database?.grantConnect(this.processorFunction, props.databaseUser);
     this.notificationTopic?.grantPublish(this.processorFunction);
     if (this.notificationTopic && !props.notificationTopic && this.processorFunction instanceof ServerlessFunction) {
       acknowledgeNagFindings(this.processorFunction.executionRole, [{

@@ -1,11 +1,12 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigwv2Authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AsyncHttpApi, AsyncHttpApiProps } from '../../src';
+import { AsyncHttpApi, AsyncHttpApiProps, ProxiedDatabase } from '../../src';
 import { nagErrors } from '../helpers/nag';
 
 const code = lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] })');
@@ -189,6 +190,24 @@ describe('AsyncHttpApi infrastructure', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionName: stack.resolve(existing.functionName), FunctionResponseTypes: ['ReportBatchItemFailures'] });
     template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Environment: { Variables: Match.objectLike({ JOBS_TABLE_NAME: stack.resolve(api.jobsTable.tableName) }) } });
     template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 360 });
+  });
+
+  test('with a database, the worker runs in its VPC and connects through the proxy as databaseUser', () => {
+    const stack = new Stack(undefined, 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    const database = new ProxiedDatabase(stack, 'Db', { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+    const api = new AsyncHttpApi(stack, 'Reports', { worker, database, databaseUser: 'reports', databaseSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+    const template = Template.fromStack(stack);
+    const workerFn = api.workerFunction as lambda.Function;
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: Match.objectLike({ SecurityGroupIds: [stack.resolve(workerFn.connections.securityGroups[0].securityGroupId)] }),
+      Environment: { Variables: Match.objectLike({ DB_PROXY_ENDPOINT: stack.resolve(database.proxy.endpoint), DB_USER: 'reports' }) },
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 5432, ToPort: 5432, SourceSecurityGroupId: stack.resolve(workerFn.connections.securityGroups[0].securityGroupId),
+    });
+    // the API handlers stay out of the VPC
+    template.hasResourceProperties('AWS::Lambda::Function', { Description: 'S/Reports: POST /jobs', VpcConfig: Match.absent() });
   });
 
   test('exposes alarms for the queue, the DLQ, every function and API 5xx, all sent to the alarm topic', () => {

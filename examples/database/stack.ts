@@ -1,0 +1,30 @@
+import * as path from 'path';
+import { Stack, StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { AsyncHttpApi, ProxiedDatabase } from '../../src';
+import { exampleHandlerCode } from '../bundle';
+
+/** An AsyncHttpApi whose worker reads an Aurora PostgreSQL database through its RDS Proxy. */
+export class DatabaseExampleStack extends Stack {
+  constructor(scope: Construct, id: string, props: StackProps & { alarmTopic: sns.ITopic }) {
+    super(scope, id, props);
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH })) } },
+    });
+    // The worker records job state in DynamoDB: a gateway endpoint keeps that traffic in the VPC, no NAT.
+    vpc.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
+    const database = new ProxiedDatabase(this, 'Orders', { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+    new AsyncHttpApi(this, 'OrderReports', {
+      worker: { code: exampleHandlerCode(path.join(__dirname, '..', 'async-http-api', 'handlers', 'report.ts')), handler: 'index.handler' },
+      database,
+      databaseSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      databaseUser: 'reports',
+      alarmTopic: props.alarmTopic,
+    });
+  }
+}

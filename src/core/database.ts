@@ -1,0 +1,304 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { PatternValidationError } from './errors';
+import { acknowledgeNagFindings } from './nag';
+import { validateDurationRange, validateIntegerRange } from './validation';
+
+/**
+ * Environment variables `grantConnect` sets on a function; the runtime package's database pool
+ * reads the same names.
+ */
+export const DATABASE_ENV = {
+  DB_PROXY_ENDPOINT: 'DB_PROXY_ENDPOINT',
+  DB_PORT: 'DB_PORT',
+  DB_NAME: 'DB_NAME',
+  DB_USER: 'DB_USER',
+} as const;
+
+/** Defaults of ProxiedDatabase, with their reasons. */
+const DATABASE_DEFAULTS = {
+  /** Aurora Serverless v2 scales down to half an ACU when idle. */
+  minCapacity: 0.5,
+  /** 4 ACU (8 GiB) caps the cost of a runaway workload; raise it for production load. */
+  maxCapacity: 4,
+  /** RDS Proxy's own default: idle client connections are closed after 30 minutes. */
+  idleClientTimeout: Duration.minutes(30),
+  /** Leave 10% of max_connections for administration and failover. */
+  maxConnectionsPercent: 90,
+  /** A week of automated backups. */
+  backupRetention: Duration.days(7),
+  databaseName: 'app',
+} as const;
+
+/** Props of a `ProxiedDatabase`. */
+export interface ProxiedDatabaseProps {
+  /** The VPC of the database, its proxy and the functions that connect. */
+  readonly vpc: ec2.IVpc;
+  /**
+   * Subnets of the cluster and the proxy.
+   *
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Name of the database created in the cluster.
+   *
+   * @default 'app'
+   */
+  readonly databaseName?: string;
+  /**
+   * Aurora PostgreSQL version.
+   *
+   * @default rds.AuroraPostgresEngineVersion.VER_16_4
+   */
+  readonly engineVersion?: rds.AuroraPostgresEngineVersion;
+  /**
+   * Minimum Aurora capacity units, 0 to 256 (0 pauses an idle cluster).
+   *
+   * @default 0.5
+   */
+  readonly minCapacity?: number;
+  /**
+   * Maximum Aurora capacity units, 1 to 256.
+   *
+   * @default 4
+   */
+  readonly maxCapacity?: number;
+  /**
+   * Deletion protection on the cluster.
+   *
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * What happens to the cluster when it is removed from the stack.
+   *
+   * @default RemovalPolicy.SNAPSHOT
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * How long automated backups are kept, 1 to 35 days.
+   *
+   * @default Duration.days(7)
+   */
+  readonly backupRetention?: Duration;
+  /**
+   * How long the proxy keeps an idle client connection, 1 minute to 8 hours.
+   *
+   * @default Duration.minutes(30)
+   */
+  readonly idleClientTimeout?: Duration;
+  /**
+   * Share of the database's max_connections the proxy may use, 1 to 100.
+   *
+   * @default 90
+   */
+  readonly maxConnectionsPercent?: number;
+  /**
+   * An existing cluster to front instead of creating one (then `secret` is required and the
+   * cluster props are ignored). `ProxiedDatabase.fromCluster` reads better.
+   *
+   * @default - a new Aurora Serverless v2 PostgreSQL cluster
+   */
+  readonly cluster?: rds.IDatabaseCluster;
+  /**
+   * The credentials of `cluster` that the proxy uses.
+   *
+   * @default - the new cluster's generated secret
+   */
+  readonly secret?: secretsmanager.ISecret;
+}
+
+/** Props of `ProxiedDatabase.fromCluster`. */
+export interface ProxiedDatabaseFromClusterProps {
+  /** The existing cluster. */
+  readonly cluster: rds.IDatabaseCluster;
+  /** Its VPC. */
+  readonly vpc: ec2.IVpc;
+  /** The Secrets Manager secret with the credentials the proxy uses. */
+  readonly secret: secretsmanager.ISecret;
+  /**
+   * The database functions connect to.
+   *
+   * @default 'app'
+   */
+  readonly databaseName?: string;
+  /**
+   * Subnets of the proxy.
+   *
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * How long the proxy keeps an idle client connection, 1 minute to 8 hours.
+   *
+   * @default Duration.minutes(30)
+   */
+  readonly idleClientTimeout?: Duration;
+  /**
+   * Share of the database's max_connections the proxy may use, 1 to 100.
+   *
+   * @default 90
+   */
+  readonly maxConnectionsPercent?: number;
+}
+
+/**
+ * A relational database behind an RDS Proxy: Aurora Serverless v2 PostgreSQL (encrypted, IAM
+ * authentication, backups, deletion protection, private subnets) or an existing cluster, and a
+ * proxy that requires IAM authentication and TLS. Functions connect through the proxy only:
+ * `grantConnect(fn)` opens the proxy's port to the function's security group, grants
+ * `rds-db:connect` for the database user, and sets the connection environment.
+ *
+ * @example
+ * declare const vpc: ec2.IVpc;
+ * declare const worker: lambda.Function;
+ * const db = new ProxiedDatabase(this, 'Orders', { vpc });
+ * db.grantConnect(worker);
+ */
+export class ProxiedDatabase extends Construct {
+  /** Fronts an existing cluster with an RDS Proxy (IAM authentication and TLS required). */
+  public static fromCluster(scope: Construct, id: string, props: ProxiedDatabaseFromClusterProps): ProxiedDatabase {
+    return new ProxiedDatabase(scope, id, props);
+  }
+
+  /**
+   * The cluster.
+   */
+  public readonly cluster: rds.IDatabaseCluster;
+  /** The proxy functions connect through. */
+  public readonly proxy: rds.DatabaseProxy;
+  /** The credentials the proxy uses to reach the database. */
+  public readonly secret: secretsmanager.ISecret;
+  /** The database functions connect to. */
+  public readonly databaseName: string;
+  /** The VPC. */
+  public readonly vpc: ec2.IVpc;
+  /** The PostgreSQL port. */
+  public readonly port: number = 5432;
+
+  constructor(scope: Construct, id: string, props: ProxiedDatabaseProps) {
+    super(scope, id);
+    if ((props.cluster === undefined) !== (props.secret === undefined)) {
+      throw new PatternValidationError(this, 'cluster and secret go together: give both to front an existing cluster, or neither to create one');
+    }
+    this.vpc = props.vpc;
+    this.databaseName = props.databaseName ?? DATABASE_DEFAULTS.databaseName;
+    validateDurationRange(this, 'idleClientTimeout', props.idleClientTimeout, Duration.minutes(1), Duration.hours(8));
+    validateIntegerRange(this, 'maxConnectionsPercent', props.maxConnectionsPercent, 1, 100);
+    const existingCluster = props.cluster;
+
+    let writer: Construct | undefined;
+    if (existingCluster) {
+      this.cluster = existingCluster;
+      this.secret = props.secret!;
+    } else {
+      const minCapacity = props.minCapacity ?? DATABASE_DEFAULTS.minCapacity;
+      const maxCapacity = props.maxCapacity ?? DATABASE_DEFAULTS.maxCapacity;
+      if (minCapacity < 0 || minCapacity > 256 || (minCapacity * 2) % 1 !== 0) {
+        throw new PatternValidationError(this, `minCapacity must be 0 to 256 in steps of 0.5, got ${minCapacity}`);
+      }
+      if (maxCapacity < 1 || maxCapacity > 256 || (maxCapacity * 2) % 1 !== 0 || maxCapacity < minCapacity) {
+        throw new PatternValidationError(this, `maxCapacity must be 1 to 256 in steps of 0.5 and at least minCapacity (${minCapacity}), got ${maxCapacity}`);
+      }
+      validateDurationRange(this, 'backupRetention', props.backupRetention, Duration.days(1), Duration.days(35));
+      const cluster = new rds.DatabaseCluster(this, 'Cluster', {
+        engine: rds.DatabaseClusterEngine.auroraPostgres({ version: props.engineVersion ?? rds.AuroraPostgresEngineVersion.VER_16_4 }),
+        writer: rds.ClusterInstance.serverlessV2('Writer'),
+        serverlessV2MinCapacity: minCapacity,
+        serverlessV2MaxCapacity: maxCapacity,
+        vpc: props.vpc,
+        vpcSubnets: props.vpcSubnets,
+        defaultDatabaseName: this.databaseName,
+        storageEncrypted: true,
+        iamAuthentication: true,
+        deletionProtection: props.deletionProtection ?? true,
+        removalPolicy: props.removalPolicy ?? RemovalPolicy.SNAPSHOT,
+        backup: { retention: props.backupRetention ?? DATABASE_DEFAULTS.backupRetention },
+        cloudwatchLogsExports: ['postgresql'],
+      });
+      writer = cluster.node.findChild('Writer');
+      this.cluster = cluster;
+      this.secret = cluster.secret!;
+      acknowledgeNagFindings(cluster, [
+        { id: 'AwsSolutions-RDS11', reason: 'The standard PostgreSQL port is used: the cluster is reachable only from the proxy\'s security group, a non-standard port adds no protection' },
+        { id: 'AwsSolutions-SMG4', reason: 'Applications authenticate to the proxy with short-lived IAM tokens and never read this secret; it is used by the proxy only. Add cluster.addRotationSingleUser() to rotate it' },
+      ]);
+    }
+
+    this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
+      proxyTarget: rds.ProxyTarget.fromCluster(this.cluster),
+      secrets: [this.secret],
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      iamAuth: true,
+      requireTLS: true,
+      idleClientTimeout: props.idleClientTimeout ?? DATABASE_DEFAULTS.idleClientTimeout,
+      maxConnectionsPercent: props.maxConnectionsPercent ?? DATABASE_DEFAULTS.maxConnectionsPercent,
+      debugLogging: false,
+    });
+    if (!existingCluster) this.cluster.connections.allowDefaultPortFrom(this.proxy, 'from the RDS Proxy only');
+    // aws/aws-cdk#31304: the target group registers the cluster's instances, so it must wait for
+    // the writer instance, or the first deployment fails with "DB instance not in available state".
+    if (writer) {
+      const targetGroup = this.proxy.node.findChild('ProxyTargetGroup');
+      targetGroup.node.addDependency(writer);
+    }
+  }
+
+  /**
+   * Lets a function connect through the proxy: the function must be in this database's VPC (a clear
+   * error names it otherwise); its security group may reach the proxy on the PostgreSQL port and
+   * nothing wider; it may `rds-db:connect` as `dbUser`; and (for a `lambda.Function`) it gets
+   * DB_PROXY_ENDPOINT, DB_PORT, DB_NAME and DB_USER.
+   *
+   * @param fn the function
+   * @param dbUser the database user it connects as (must be able to log in with IAM: `GRANT rds_iam TO <user>`)
+   */
+  public grantConnect(fn: lambda.IFunction, dbUser: string = 'app_user'): iam.Grant {
+    if (fn instanceof lambda.Function && !fn.isBoundToVpc) {
+      throw new PatternValidationError(this, `function ${fn.node.path} is not in a VPC; give it vpc (the database's VPC) to connect through the proxy`);
+    }
+    this.proxy.connections.allowFrom(fn, ec2.Port.tcp(this.port), `${fn.node.path} connects through the proxy`);
+    if (fn instanceof lambda.Function) {
+      fn.addEnvironment(DATABASE_ENV.DB_PROXY_ENDPOINT, this.proxy.endpoint);
+      fn.addEnvironment(DATABASE_ENV.DB_PORT, String(this.port));
+      fn.addEnvironment(DATABASE_ENV.DB_NAME, this.databaseName);
+      fn.addEnvironment(DATABASE_ENV.DB_USER, dbUser);
+    }
+    return this.proxy.grantConnect(fn, dbUser);
+  }
+}
+
+/** Lets a pattern's user-code functions reach a `ProxiedDatabase`. */
+export interface DatabaseAccessOptions {
+  /**
+   * A database the pattern's user-code functions connect to, through its RDS Proxy: they are placed
+   * in its VPC and `grantConnect` is called for each.
+   *
+   * @default - no database access; the functions are not in a VPC
+   */
+  readonly database?: ProxiedDatabase;
+  /**
+   * Subnets of the database's VPC for those functions.
+   *
+   * @default - the VPC's private subnets
+   */
+  readonly databaseSubnets?: ec2.SubnetSelection;
+  /**
+   * The database user the functions connect as (it needs `GRANT rds_iam TO <user>`).
+   *
+   * @default 'app_user'
+   */
+  readonly databaseUser?: string;
+}
+
+/** The function props that put a user-code function into the database's VPC (empty without a database). */
+export function databaseFunctionProps(options: DatabaseAccessOptions): { vpc?: ec2.IVpc; vpcSubnets?: ec2.SubnetSelection } {
+  return options.database ? { vpc: options.database.vpc, vpcSubnets: options.databaseSubnets } : {};
+}

@@ -1,0 +1,113 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { FunctionInvocation, ProxiedDatabase, ServerlessFunction } from '../../src';
+import { nagErrors } from '../helpers/nag';
+
+const code = lambda.Code.fromInline('exports.handler = async () => {}');
+
+function setup() {
+  const stack = new Stack(undefined, 'Db', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+  const vpcSubnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+  return { stack, vpc, vpcSubnets };
+}
+
+describe('ProxiedDatabase', () => {
+  test('creates an encrypted Aurora Serverless v2 PostgreSQL cluster with IAM auth, backups and deletion protection', () => {
+    const { stack, vpc, vpcSubnets } = setup();
+    new ProxiedDatabase(stack, 'Orders', { vpc, vpcSubnets });
+    const template = Template.fromStack(stack);
+    template.hasResource('AWS::RDS::DBCluster', {
+      Properties: Match.objectLike({
+        Engine: 'aurora-postgresql',
+        StorageEncrypted: true,
+        EnableIAMDatabaseAuthentication: true,
+        DeletionProtection: true,
+        BackupRetentionPeriod: 7,
+        DatabaseName: 'app',
+        ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 4 },
+      }),
+      DeletionPolicy: 'Snapshot',
+    });
+  });
+
+  test('fronts it with an RDS Proxy that requires IAM auth and TLS, with the idle timeout and connection share', () => {
+    const { stack, vpc, vpcSubnets } = setup();
+    new ProxiedDatabase(stack, 'Orders', { vpc, vpcSubnets, idleClientTimeout: Duration.minutes(10), maxConnectionsPercent: 50 });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::RDS::DBProxy', {
+      EngineFamily: 'POSTGRESQL',
+      RequireTLS: true,
+      IdleClientTimeout: 600,
+      Auth: [Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED' })],
+    });
+    template.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', { ConnectionPoolConfigurationInfo: { MaxConnectionsPercent: 50 } });
+  });
+
+  test('the proxy target group depends on the writer instance (aws/aws-cdk#31304)', () => {
+    const { stack, vpc, vpcSubnets } = setup();
+    new ProxiedDatabase(stack, 'Orders', { vpc, vpcSubnets });
+    const template = Template.fromStack(stack);
+    const writer = Object.keys(template.findResources('AWS::RDS::DBInstance'))[0];
+    const targetGroup = Object.values(template.findResources('AWS::RDS::DBProxyTargetGroup'))[0];
+    expect(targetGroup.DependsOn).toEqual(expect.arrayContaining([writer]));
+  });
+
+  test('grantConnect: ingress from the function to the proxy on 5432 only, rds-db:connect for the user, connection environment', () => {
+    const { stack, vpc, vpcSubnets } = setup();
+    const db = new ProxiedDatabase(stack, 'Orders', { vpc, vpcSubnets });
+    const fn = new ServerlessFunction(stack, 'Worker', { code, handler: 'index.handler', invocation: FunctionInvocation.QUEUE, vpc, vpcSubnets });
+    db.grantConnect(fn, 'orders_app');
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp',
+      FromPort: 5432,
+      ToPort: 5432,
+      GroupId: stack.resolve(db.proxy.connections.securityGroups[0].securityGroupId),
+      SourceSecurityGroupId: stack.resolve(fn.connections.securityGroups[0].securityGroupId),
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'rds-db:connect', Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':rds-db:eu-west-1:123456789012:dbuser:', '/orders_app'])] }) })]) },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DB_PROXY_ENDPOINT: stack.resolve(db.proxy.endpoint), DB_PORT: '5432', DB_NAME: 'app', DB_USER: 'orders_app' }) },
+    });
+  });
+
+  test('fromCluster fronts an existing cluster with the proxy', () => {
+    const { stack, vpc, vpcSubnets } = setup();
+    const cluster = new rds.DatabaseCluster(stack, 'Legacy', {
+      engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }),
+      writer: rds.ClusterInstance.serverlessV2('Writer'),
+      vpc,
+      vpcSubnets,
+    });
+    const db = ProxiedDatabase.fromCluster(stack, 'Orders', { cluster, vpc, secret: cluster.secret!, vpcSubnets });
+    expect(db.cluster).toBe(cluster);
+    Template.fromStack(stack).resourceCountIs('AWS::RDS::DBCluster', 1);
+    Template.fromStack(stack).resourceCountIs('AWS::RDS::DBProxy', 1);
+  });
+
+  test('passes the cdk-nag gate with a connected function', () => {
+    const { stack, vpc, vpcSubnets } = setup();
+    const db = new ProxiedDatabase(stack, 'Orders', { vpc, vpcSubnets });
+    db.grantConnect(new ServerlessFunction(stack, 'Worker', { code, handler: 'index.handler', invocation: FunctionInvocation.QUEUE, vpc, vpcSubnets }));
+    expect(nagErrors(stack).filter((e) => !/VPC7/.test(e))).toEqual([]);
+  });
+
+  test('fails when the function is not in a VPC, naming it', () => {
+    const { stack, vpc, vpcSubnets } = setup();
+    const db = new ProxiedDatabase(stack, 'Orders', { vpc, vpcSubnets });
+    const fn = new ServerlessFunction(stack, 'Outside', { code, handler: 'index.handler' });
+    expect(() => db.grantConnect(fn)).toThrow(/function Db\/Outside is not in a VPC; give it vpc \(the database's VPC\)/);
+  });
+
+  test('fails for maxCapacity below minCapacity and for maxConnectionsPercent out of range', () => {
+    const { stack, vpc } = setup();
+    expect(() => new ProxiedDatabase(stack, 'A', { vpc, minCapacity: 8, maxCapacity: 4 })).toThrow(/maxCapacity must be 1 to 256 in steps of 0.5 and at least minCapacity \(8\), got 4/);
+    expect(() => new ProxiedDatabase(stack, 'B', { vpc, maxConnectionsPercent: 0 })).toThrow(/maxConnectionsPercent must be an integer between 1 and 100, got 0/);
+  });
+});
