@@ -8,6 +8,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { createAlarm } from '../core/alarm-factory';
 import { AlarmOptions } from '../core/alarms';
+import { databaseFunctionProps, DatabaseAccessOptions } from '../core/database';
 import { DEFAULTS } from '../core/defaults';
 import { PatternValidationError } from '../core/errors';
 import { FunctionCodeOptions } from '../core/function-code-options';
@@ -116,7 +117,7 @@ export interface SagaStepFunctions {
 }
 
 /** Props of a `SagaOrchestrator`. */
-export interface SagaOrchestratorProps extends AlarmOptions {
+export interface SagaOrchestratorProps extends AlarmOptions, DatabaseAccessOptions {
   /** The steps, run in this order. At least one; names unique. */
   readonly steps: SagaStep[];
   /**
@@ -225,7 +226,9 @@ export class SagaOrchestrator extends Construct {
         description: options.description ?? `${role} of step ${name} of saga ${this.node.path}`,
         invocation: FunctionInvocation.SYNCHRONOUS,
         alarmTopic: props.alarmTopic,
+        ...databaseFunctionProps(props),
       });
+      props.database?.grantConnect(fn, props.databaseUser);
       functionAlarms.push(...fn.alarms);
       return fn;
     };

@@ -12,6 +12,7 @@ import { JobSchedule } from './job-schedule';
 import { isIanaTimeZone } from './time-zone';
 import { createAlarm } from '../core/alarm-factory';
 import { AlarmOptions } from '../core/alarms';
+import { databaseFunctionProps, DatabaseAccessOptions } from '../core/database';
 import { DEFAULTS } from '../core/defaults';
 import { PatternValidationError } from '../core/errors';
 import { FunctionCodeOptions } from '../core/function-code-options';
@@ -42,7 +43,7 @@ const JOB_DEFAULTS = {
 } as const;
 
 /** Props of a `ScheduledJob`. */
-export interface ScheduledJobProps extends AlarmOptions {
+export interface ScheduledJobProps extends AlarmOptions, DatabaseAccessOptions {
   /** When the job runs: `JobSchedule.cron()`, `JobSchedule.rate()` or `JobSchedule.at()`. */
   readonly schedule: JobSchedule;
   /**
@@ -212,7 +213,9 @@ export class ScheduledJob extends Construct {
         invocation: FunctionInvocation.ASYNCHRONOUS,
         reservedConcurrentExecutions: props.preventOverlap ? 1 : undefined,
         alarmTopic: props.alarmTopic,
+        ...databaseFunctionProps(props),
       });
+      props.database?.grantConnect(fn, props.databaseUser);
       functionAlarms = fn.alarms;
       this.handlerFunction = fn;
     } else {

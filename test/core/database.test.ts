@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import { FunctionInvocation, ProxiedDatabase, ServerlessFunction } from '../../src';
+import { FunctionInvocation, JobSchedule, ProxiedDatabase, SagaOrchestrator, ScheduledJob, ServerlessFunction } from '../../src';
 import { nagErrors } from '../helpers/nag';
 
 const code = lambda.Code.fromInline('exports.handler = async () => {}');
@@ -89,6 +89,17 @@ describe('ProxiedDatabase', () => {
     expect(db.cluster).toBe(cluster);
     Template.fromStack(stack).resourceCountIs('AWS::RDS::DBCluster', 1);
     Template.fromStack(stack).resourceCountIs('AWS::RDS::DBProxy', 1);
+  });
+
+  test('ScheduledJob and SagaOrchestrator put their user-code functions in the VPC and grant them the proxy', () => {
+    const { stack, vpc, vpcSubnets } = setup();
+    const database = new ProxiedDatabase(stack, 'Orders', { vpc, vpcSubnets });
+    const job = new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handler: { code, handler: 'index.handler' }, database, databaseSubnets: vpcSubnets });
+    const saga = new SagaOrchestrator(stack, 'Saga', { steps: [{ name: 'Reserve', action: { code, handler: 'index.handler' } }], database, databaseSubnets: vpcSubnets });
+    const template = Template.fromStack(stack);
+    for (const fn of [job.handlerFunction as lambda.Function, saga.step('Reserve').action as lambda.Function]) {
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 5432, SourceSecurityGroupId: stack.resolve(fn.connections.securityGroups[0].securityGroupId) });
+    }
   });
 
   test('passes the cdk-nag gate with a connected function', () => {
