@@ -157,12 +157,12 @@ for (const entry of findHandlerEntrypoints('src')) {
 // `cdk-serverless-patterns-runtime`, built from src/runtime into packages/runtime. It cannot be
 // part of the jsii package: its dependencies (Powertools, AWS SDK) are not jsii modules.
 // ---------------------------------------------------------------------------------------------
-const runtimeDeps: Record<string, string> = { '@types/aws-lambda': '^8.10.150' };
+const runtimeDeps: Record<string, string> = { '@types/aws-lambda': '^8.10.150', 'pg': '^8', '@types/pg': '^8' };
 for (const dep of ['logger', 'metrics', 'batch']) {
   runtimeDeps[`@aws-lambda-powertools/${dep}`] = POWERTOOLS;
 }
 // Provided by the Lambda Node.js runtime, declared so a user's bundler and type-checker resolve them.
-for (const client of ['client-dynamodb', 'lib-dynamodb', 'client-eventbridge', 'client-sns', 'client-s3', 'cloudfront-signer']) {
+for (const client of ['client-dynamodb', 'lib-dynamodb', 'client-eventbridge', 'client-sns', 'client-s3', 'cloudfront-signer', 'rds-signer']) {
   runtimeDeps[`@aws-sdk/${client}`] = AWS_SDK;
 }
 new JsonFile(project, 'packages/runtime/package.json', {

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/ensure-node.sh
 bash scripts/install.sh
+bash scripts/ensure-postgres.sh
 rm -f test-reports/junit.xml
 status=0
 npx projen ci:test || status=$?

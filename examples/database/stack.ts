@@ -20,7 +20,7 @@ export class DatabaseExampleStack extends Stack {
     vpc.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
     const database = new ProxiedDatabase(this, 'Orders', { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
     new AsyncHttpApi(this, 'OrderReports', {
-      worker: { code: exampleHandlerCode(path.join(__dirname, '..', 'async-http-api', 'handlers', 'report.ts')), handler: 'index.handler' },
+      worker: { code: exampleHandlerCode(path.join(__dirname, 'handlers', 'order-report.ts')), handler: 'index.handler' },
       database,
       databaseSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       databaseUser: 'reports',

@@ -8,17 +8,8 @@ import { Construct } from 'constructs';
 import { PatternValidationError } from './errors';
 import { acknowledgeNagFindings } from './nag';
 import { validateDurationRange, validateIntegerRange } from './validation';
+import { DB_ENV } from '../runtime/database-env';
 
-/**
- * Environment variables `grantConnect` sets on a function; the runtime package's database pool
- * reads the same names.
- */
-export const DATABASE_ENV = {
-  DB_PROXY_ENDPOINT: 'DB_PROXY_ENDPOINT',
-  DB_PORT: 'DB_PORT',
-  DB_NAME: 'DB_NAME',
-  DB_USER: 'DB_USER',
-} as const;
 
 /** Defaults of ProxiedDatabase, with their reasons. */
 const DATABASE_DEFAULTS = {
@@ -266,10 +257,10 @@ export class ProxiedDatabase extends Construct {
     }
     this.proxy.connections.allowFrom(fn, ec2.Port.tcp(this.port), `${fn.node.path} connects through the proxy`);
     if (fn instanceof lambda.Function) {
-      fn.addEnvironment(DATABASE_ENV.DB_PROXY_ENDPOINT, this.proxy.endpoint);
-      fn.addEnvironment(DATABASE_ENV.DB_PORT, String(this.port));
-      fn.addEnvironment(DATABASE_ENV.DB_NAME, this.databaseName);
-      fn.addEnvironment(DATABASE_ENV.DB_USER, dbUser);
+      fn.addEnvironment(DB_ENV.DB_PROXY_ENDPOINT, this.proxy.endpoint);
+      fn.addEnvironment(DB_ENV.DB_PORT, String(this.port));
+      fn.addEnvironment(DB_ENV.DB_NAME, this.databaseName);
+      fn.addEnvironment(DB_ENV.DB_USER, dbUser);
     }
     return this.proxy.grantConnect(fn, dbUser);
   }

@@ -7,3 +7,6 @@ export { fileProcessor, decodeS3Key, s3RecordsOf } from './file-processor';
 export type { InputFile, ProcessResult, FileHandler } from './file-processor';
 export { createUrlSigner } from './signed-urls';
 export type { UrlSigner, UrlSignerOptions, SignOptions } from './signed-urls';
+export { createDatabasePool, cachedAuthToken } from './database';
+export type { DatabasePoolOptions, AuthTokenSource } from './database';
+export { DB_ENV } from './database-env';
