@@ -106,7 +106,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     compilerOptions: {
       // Examples import the runtime package by its published name, as users do.
       baseUrl: '.',
-      paths: { 'cdk-serverless-patterns-runtime': ['src/runtime/index.ts'] },
+      paths: { 'cdk-serverless-patterns-runtime': ['src/runtime/index.ts'], 'cdk-serverless-patterns-runtime/*': ['src/runtime/*'] },
     },
   },
   eslintOptions: { tsconfigPath: './tsconfig.dev.json', dirs: ['src'], devdirs: ['test', 'examples', 'bench', 'scripts', 'projenrc', '.projenrc.ts'] },
@@ -157,6 +157,8 @@ for (const entry of findHandlerEntrypoints('src')) {
 // `cdk-serverless-patterns-runtime`, built from src/runtime into packages/runtime. It cannot be
 // part of the jsii package: its dependencies (Powertools, AWS SDK) are not jsii modules.
 // ---------------------------------------------------------------------------------------------
+/** The helpers' modules, each also published as a subpath (`cdk-serverless-patterns-runtime/job-worker`). */
+const RUNTIME_ENTRIES = ['job-worker', 'fan-out-consumer', 'file-processor', 'signed-urls', 'database'];
 const runtimeDeps: Record<string, string> = { '@types/aws-lambda': '^8.10.150', 'pg': '^8', '@types/pg': '^8' };
 for (const dep of ['logger', 'metrics', 'batch']) {
   runtimeDeps[`@aws-lambda-powertools/${dep}`] = POWERTOOLS;
@@ -173,6 +175,11 @@ new JsonFile(project, 'packages/runtime/package.json', {
     license: 'Apache-2.0',
     main: 'dist/index.js',
     types: 'dist/types/runtime/index.d.ts',
+    // One entry per helper, so a worker that imports only jobWorker does not bundle pg & co.
+    exports: Object.fromEntries([
+      ['.', { types: './dist/types/runtime/index.d.ts', default: './dist/index.js' }],
+      ...RUNTIME_ENTRIES.map((name) => [`./${name}`, { types: `./dist/types/runtime/${name}.d.ts`, default: `./dist/${name}.js` }]),
+    ]),
     files: ['dist/'],
     engines: { node: '>= 22.0.0' },
     dependencies: runtimeDeps,
@@ -190,14 +197,17 @@ new JsonFile(project, 'packages/runtime/tsconfig.json', {
       inlineSourceMap: false,
       inlineSources: false,
     },
-    include: ['../../src/runtime/index.ts'],
+    include: ['../../src/runtime/*.ts'],
   },
 });
 const buildRuntime = project.addTask('package:runtime', {
   description: 'Build and pack the cdk-serverless-patterns-runtime package from src/runtime',
   steps: [
     { exec: 'rm -rf packages/runtime/dist' },
-    { exec: 'esbuild src/runtime/index.ts --bundle --platform=node --target=node22 --format=cjs --packages=external --outfile=packages/runtime/dist/index.js' },
+    {
+      exec: `esbuild src/runtime/index.ts ${RUNTIME_ENTRIES.map((n) => `src/runtime/${n}.ts`).join(' ')} `
+        + '--bundle --platform=node --target=node22 --format=cjs --packages=external --outdir=packages/runtime/dist',
+    },
     { exec: 'tsc -p packages/runtime/tsconfig.json' },
     { exec: 'mkdir -p dist/js && npm pack ./packages/runtime --pack-destination dist/js --silent' },
     { exec: 'tsx scripts/verify-runtime-package.ts' },

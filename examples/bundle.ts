@@ -22,7 +22,7 @@ export function exampleHandlerCode(entry: string): lambda.Code {
     minify: true,
     external: ['@aws-sdk/*', '@aws-lambda-powertools/*'],
     // Examples import the runtime helpers by their published package name, as users do.
-    alias: { 'cdk-serverless-patterns-runtime': path.join(__dirname, '..', 'src', 'runtime', 'index.ts') },
+    alias: { 'cdk-serverless-patterns-runtime': path.join(__dirname, '..', 'src', 'runtime') },
     logLevel: 'error',
   });
   return lambda.Code.fromAsset(outdir);

@@ -25,31 +25,42 @@ for (const file of [manifest.main, manifest.types]) {
 const types = fs.readFileSync(path.join(installed, manifest.types), 'utf8');
 if (!/jobWorker/.test(types)) throw new Error(`${manifest.types} does not declare jobWorker`);
 
-const entry = path.join(work, 'worker.ts');
-fs.writeFileSync(entry, [
-  "import { jobWorker } from 'cdk-serverless-patterns-runtime';",
-  'export const handler = jobWorker(async (job) => ({ echoed: job.payload }));',
-].join('\n'));
-const outfile = path.join(work, 'out', 'index.js');
-buildSync({
-  entryPoints: [entry],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  target: 'node22',
-  minify: true,
-  external: ['@aws-sdk/*', '@aws-lambda-powertools/*'],
-  // The user's node_modules: the installed package first, then its dependencies.
-  nodePaths: [path.join(work, 'node_modules'), path.join(root, 'node_modules')],
-  logLevel: 'error',
-});
+function bundleWorker(importPath: string, name: string): string {
+  const entry = path.join(work, `${name}.ts`);
+  fs.writeFileSync(entry, [
+    `import { jobWorker } from '${importPath}';`,
+    'export const handler = jobWorker(async (job) => ({ echoed: job.payload }));',
+  ].join('\n'));
+  const outfile = path.join(work, 'out', name, 'index.js');
+  buildSync({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    minify: true,
+    external: ['@aws-sdk/*', '@aws-lambda-powertools/*'],
+    // The user's node_modules: the installed package first, then its dependencies.
+    nodePaths: [path.join(work, 'node_modules'), path.join(root, 'node_modules')],
+    logLevel: 'error',
+  });
+  const code = fs.readFileSync(outfile, 'utf8');
+  if (!code.includes('ApproximateReceiveCount')) throw new Error(`the worker bundled from ${importPath} does not contain jobWorker`);
+  return outfile;
+}
+for (const file of manifest.exports ? Object.values<{ default: string; types: string }>(manifest.exports).flatMap((e) => [e.default, e.types]) : []) {
+  if (!fs.existsSync(path.join(installed, file))) throw new Error(`the package lacks ${file}, named in its exports`);
+}
+const rootBundle = fs.readFileSync(bundleWorker('cdk-serverless-patterns-runtime', 'root'), 'utf8');
+const outfile = bundleWorker('cdk-serverless-patterns-runtime/job-worker', 'subpath');
 const bundle = fs.readFileSync(outfile, 'utf8');
-if (!bundle.includes('ApproximateReceiveCount')) throw new Error('the bundled worker does not contain jobWorker');
+if (bundle.length > 20 * 1024) throw new Error(`a worker importing only cdk-serverless-patterns-runtime/job-worker bundles to ${bundle.length} bytes; expected < 20 KiB`);
 
 // The worker loads and exports a handler with its dependencies resolved from node_modules.
 const loaded = execFileSync(process.execPath, ['-e', `process.env.NODE_PATH=${JSON.stringify(path.join(root, 'node_modules'))};require('module').Module._initPaths();console.log(typeof require(${JSON.stringify(outfile)}).handler)`]).toString().trim();
 if (loaded !== 'function') throw new Error(`the bundled worker's handler is ${loaded}`);
 
-console.log(`runtime package OK: ${tarball}, ${Object.keys(manifest.dependencies).length} dependencies, `
-  + `user worker bundle ${(bundle.length / 1024).toFixed(1)} KiB (Powertools and AWS SDK external)`);
+console.log(`runtime package OK: ${tarball}, ${Object.keys(manifest.dependencies).length} dependencies; a user's jobWorker bundle is `
+  + `${(bundle.length / 1024).toFixed(1)} KiB from the subpath 'cdk-serverless-patterns-runtime/job-worker', ${(rootBundle.length / 1024).toFixed(1)} KiB `
+  + 'from the package root (Powertools and AWS SDK external)');
 fs.rmSync(work, { recursive: true, force: true });

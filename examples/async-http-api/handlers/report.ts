@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { jobWorker } from 'cdk-serverless-patterns-runtime';
+import { jobWorker } from 'cdk-serverless-patterns-runtime/job-worker';
 
 interface ReportRequest {
   readonly customerId: string;

@@ -1,4 +1,5 @@
-import { createDatabasePool, jobWorker } from 'cdk-serverless-patterns-runtime';
+import { createDatabasePool } from 'cdk-serverless-patterns-runtime/database';
+import { jobWorker } from 'cdk-serverless-patterns-runtime/job-worker';
 
 // Once per container: connections through the RDS Proxy are reused across invocations, and the
 // IAM token is refreshed before it expires.

@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { fanOutConsumer } from 'cdk-serverless-patterns-runtime';
+import { fanOutConsumer } from 'cdk-serverless-patterns-runtime/fan-out-consumer';
 
 const metrics = new Metrics();
 

@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { fanOutConsumer } from 'cdk-serverless-patterns-runtime';
+import { fanOutConsumer } from 'cdk-serverless-patterns-runtime/fan-out-consumer';
 
 const logger = new Logger();
 

@@ -1,4 +1,4 @@
-import { fileProcessor } from 'cdk-serverless-patterns-runtime';
+import { fileProcessor } from 'cdk-serverless-patterns-runtime/file-processor';
 
 /**
  * Converts an uploaded CSV (header row + rows) into JSON Lines in the output bucket. A file whose
