@@ -95,6 +95,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   jestOptions: {
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/helpers/quiet-powertools.ts'],
       testTimeout: 60_000,
     },
     extraCliOptions: ['--maxWorkers=2'],

@@ -4,15 +4,16 @@
  * against fauxqs (SQS) and dynalite (DynamoDB) on 127.0.0.1. Prints jobs/s for each phase and
  * checks, in its own output, that every job ended SUCCEEDED with its result: 0 lost.
  */
-import { CreateTableCommand, DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { ENV } from '../src/async-http-api/runtime/env';
-import { JobStore } from '../src/async-http-api/runtime/job-store';
-import { configFromEnvironment, submitJob } from '../src/async-http-api/runtime/submit.handler';
+// Must come first: quiets Powertools before any handler module creates its Logger.
+import '../test/helpers/quiet-powertools';
+import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { submitJob } from '../src/async-http-api/runtime/submit.handler';
 import { jobWorker } from '../src/runtime';
 import { httpApiEvent } from '../test/fixtures/events';
-import { startDynalite, startFauxqs, uniqueName } from '../test/helpers/emulators';
+import { startDynalite, startFauxqs } from '../test/helpers/emulators';
 import { EventSourceMapping } from '../test/helpers/event-source';
+import { createJobPipeline } from '../test/helpers/job-pipeline';
 
 export interface PipelineFigures {
   readonly jobs: number;
@@ -34,24 +35,7 @@ export async function benchAsyncPipeline(jobs = 10_000): Promise<PipelineFigures
   try {
     const sqs = new SQSClient({});
     const ddb = new DynamoDBClient({});
-    const tableName = uniqueName('jobs');
-    await ddb.send(new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'jobId', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }],
-    }));
-    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('dlq') }));
-    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn;
-    const queue = await sqs.send(new CreateQueueCommand({
-      QueueName: uniqueName('jobs'),
-      Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 5 }) },
-    }));
-    process.env[ENV.JOBS_TABLE_NAME] = tableName;
-    process.env[ENV.JOBS_QUEUE_URL] = queue.QueueUrl;
-    process.env[ENV.MAX_RECEIVE_COUNT] = '5';
-    const config = configFromEnvironment();
-    const store = new JobStore(tableName);
+    const { tableName, queueUrl, config, store } = await createJobPipeline(5);
 
     const submitted = new Map<string, number>();
     const started = Date.now();
@@ -66,7 +50,7 @@ export async function benchAsyncPipeline(jobs = 10_000): Promise<PipelineFigures
     const worker = jobWorker(async (job: { payload: { n: number } }) => job.payload.n * 2);
     const processing = Date.now();
     await Promise.all(Array.from({ length: 8 }, async () => {
-      const mapping = new EventSourceMapping(queue.QueueUrl!, worker);
+      const mapping = new EventSourceMapping(queueUrl, worker);
       await mapping.drain(jobs);
     }));
     const processSeconds = (Date.now() - processing) / 1000;

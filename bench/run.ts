@@ -5,6 +5,8 @@
  * `--smoke` runs each at the smallest size (synth: N=1, one run) so CI keeps them from rotting; it
  * prints only and leaves docs/benchmarks.md alone.
  */
+// Must come first: quiets Powertools before any handler module creates its Logger.
+import '../test/helpers/quiet-powertools';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';

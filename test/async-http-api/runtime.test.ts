@@ -3,7 +3,7 @@
  * against fauxqs (SQS, SNS) and dynalite (DynamoDB) on 127.0.0.1 with the AWS SDK v3 clients.
  * EventBridge has no local emulator: only its client is mocked (aws-sdk-client-mock).
  */
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -11,13 +11,13 @@ import { Schema, Validator } from '@cfworker/json-schema';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ENV } from '../../src/async-http-api/runtime/env';
-import { JobStore } from '../../src/async-http-api/runtime/job-store';
 import { jobStatus } from '../../src/async-http-api/runtime/status.handler';
-import { configFromEnvironment, jobIdForKey, submitJob, SubmitConfig } from '../../src/async-http-api/runtime/submit.handler';
+import { jobIdForKey, submitJob, SubmitConfig } from '../../src/async-http-api/runtime/submit.handler';
 import { jobWorker } from '../../src/runtime';
 import { httpApiEvent } from '../fixtures/events';
 import { RunningEmulator, startDynalite, startFauxqs, uniqueName } from '../helpers/emulators';
 import { EventSourceMapping } from '../helpers/event-source';
+import { createJobPipeline, JobPipeline } from '../helpers/job-pipeline';
 
 const MAX_RECEIVE_COUNT = 3;
 
@@ -35,37 +35,11 @@ afterAll(async () => {
   await Promise.all([sqsEmulator.stop(), dynamoEmulator.stop()]);
 });
 
-interface Pipeline {
-  readonly tableName: string;
-  readonly queueUrl: string;
-  readonly deadLetterQueueUrl: string;
-  readonly config: SubmitConfig;
-  readonly store: JobStore;
-}
+type Pipeline = JobPipeline;
 
 /** A fresh table, queue and DLQ (redrive after MAX_RECEIVE_COUNT), and the environment the construct sets. */
-async function newPipeline(extra: Partial<SubmitConfig> = {}): Promise<Pipeline> {
-  const tableName = uniqueName('jobs');
-  await ddb.send(new CreateTableCommand({
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'jobId', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }],
-  }));
-  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('jobs-dlq') }));
-  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn;
-  const queue = await sqs.send(new CreateQueueCommand({
-    QueueName: uniqueName('jobs'),
-    Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: MAX_RECEIVE_COUNT }), VisibilityTimeout: '30' },
-  }));
-  process.env[ENV.JOBS_TABLE_NAME] = tableName;
-  process.env[ENV.JOBS_QUEUE_URL] = queue.QueueUrl;
-  process.env[ENV.MAX_RECEIVE_COUNT] = String(MAX_RECEIVE_COUNT);
-  delete process.env[ENV.COMPLETION_TOPIC_ARN];
-  delete process.env[ENV.COMPLETION_EVENT_BUS_NAME];
-  delete process.env[ENV.REQUEST_SCHEMA];
-  const config = { ...configFromEnvironment(), ...extra };
-  return { tableName, queueUrl: queue.QueueUrl!, deadLetterQueueUrl: dlq.QueueUrl!, config, store: new JobStore(tableName) };
+function newPipeline(extra: Partial<SubmitConfig> = {}): Promise<Pipeline> {
+  return createJobPipeline(MAX_RECEIVE_COUNT, extra);
 }
 
 function post(body: string | undefined, headers: Record<string, string> = { 'content-type': 'application/json' }) {
