@@ -16,13 +16,14 @@ import { ENV, MAX_PAYLOAD_BYTES } from './runtime/env';
 import { createAlarm } from '../core/alarm-factory';
 import { AlarmOptions } from '../core/alarms';
 import { bundledHandlerCode } from '../core/assets';
-import { databaseFunctionProps, DatabaseAccessOptions } from '../core/database';
+import { DatabaseAccessOptions } from '../core/database';
 import { DEFAULTS } from '../core/defaults';
 import { PatternValidationError } from '../core/errors';
 import { FunctionCodeOptions } from '../core/function-code-options';
 import { acknowledgeNagFindings } from '../core/nag';
 import { DeadLetteredQueue } from '../core/queue';
 import { FunctionInvocation, ServerlessFunction } from '../core/serverless-function';
+import { userFunction } from '../core/user-function';
 import { requireExactlyOne, validateDurationRange, validateIntegerRange } from '../core/validation';
 
 /** Defaults of AsyncHttpApi, with their reasons. */
@@ -237,27 +238,19 @@ export class AsyncHttpApi extends Construct {
       ...(props.completionEventBus ? { [ENV.COMPLETION_EVENT_BUS_NAME]: props.completionEventBus.eventBusName } : {}),
       ...(props.completionTopic ? { [ENV.COMPLETION_TOPIC_ARN]: props.completionTopic.topicArn } : {}),
     };
-    const functionAlarms: cloudwatch.Alarm[] = [];
-    if (props.worker) {
-      const worker = new ServerlessFunction(this, 'Worker', {
-        ...props.worker,
-        timeout: workerTimeout,
-        description: props.worker.description ?? `${this.node.path}: runs jobs from the queue`,
-        environment: { ...props.worker.environment, ...workerEnvironment },
-        invocation: FunctionInvocation.QUEUE,
-        alarmTopic: props.alarmTopic,
-        ...databaseFunctionProps(props),
-      });
-      functionAlarms.push(...worker.alarms);
-      this.workerFunction = worker;
-    } else {
-      this.workerFunction = props.workerFunction!;
-      if (this.workerFunction instanceof lambda.Function) {
-        for (const [key, value] of Object.entries(workerEnvironment)) this.workerFunction.addEnvironment(key, value);
-      }
-    }
+    const worker = userFunction(this, {
+      ...props,
+      id: 'Worker',
+      code: props.worker,
+      existing: props.workerFunction,
+      timeout: workerTimeout,
+      description: `${this.node.path}: runs jobs from the queue`,
+      environment: workerEnvironment,
+      invocation: FunctionInvocation.QUEUE,
+    });
+    const functionAlarms = worker.alarms;
+    this.workerFunction = worker.fn;
     this.jobsTable.grant(this.workerFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
-    props.database?.grantConnect(this.workerFunction, props.databaseUser);
     props.completionEventBus?.grantPutEventsTo(this.workerFunction);
     props.completionTopic?.grantPublish(this.workerFunction);
     this.jobsQueue.addConsumer(this.workerFunction, { batchSize: props.batchSize, maxConcurrency: props.maxConcurrency });

@@ -9,11 +9,12 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AlarmOptions } from '../core/alarms';
-import { databaseFunctionProps, DatabaseAccessOptions } from '../core/database';
+import { DatabaseAccessOptions } from '../core/database';
 import { PatternValidationError } from '../core/errors';
 import { FunctionCodeOptions } from '../core/function-code-options';
 import { DeadLetteredQueue } from '../core/queue';
-import { FunctionInvocation, ServerlessFunction } from '../core/serverless-function';
+import { FunctionInvocation } from '../core/serverless-function';
+import { userFunction } from '../core/user-function';
 import { validateIntegerRange } from '../core/validation';
 
 /** Where a FanOut's events come from. */
@@ -172,21 +173,18 @@ export class FanOutConsumer extends Construct {
     this.queue = this.buffer.queue;
     this.deadLetterQueue = this.buffer.deadLetterQueue;
     const alarms = [...this.buffer.alarms];
-    if (props.handler) {
-      const fn = new ServerlessFunction(this, 'Function', {
-        ...props.handler,
-        description: props.handler.description ?? `${this.node.path}: consumes ${scope.node.path}`,
-        invocation: FunctionInvocation.QUEUE,
-        alarmTopic: alarmOptions.alarmTopic,
-        ...databaseFunctionProps(databaseAccess),
-      });
-      alarms.push(...fn.alarms);
-      this.consumerFunction = fn;
-    } else {
-      this.consumerFunction = props.consumerFunction!;
-    }
+    const consumer = userFunction(this, {
+      ...alarmOptions,
+      ...databaseAccess,
+      id: 'Function',
+      code: props.handler,
+      existing: props.consumerFunction,
+      description: `${this.node.path}: consumes ${scope.node.path}`,
+      invocation: FunctionInvocation.QUEUE,
+    });
+    alarms.push(...consumer.alarms);
+    this.consumerFunction = consumer.fn;
     this.buffer.addConsumer(this.consumerFunction, { batchSize: props.batchSize, maxConcurrency: props.maxConcurrency });
-    databaseAccess.database?.grantConnect(this.consumerFunction, databaseAccess.databaseUser);
 
     if (scope.topic) {
       // Raw delivery: the consumer gets the published message as the SQS body. SqsSubscription

@@ -11,13 +11,14 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FILE_ENV } from './runtime/env';
 import { AlarmOptions } from '../core/alarms';
-import { databaseFunctionProps, DatabaseAccessOptions } from '../core/database';
+import { DatabaseAccessOptions } from '../core/database';
 import { DEFAULTS } from '../core/defaults';
 import { PatternValidationError } from '../core/errors';
 import { FunctionCodeOptions } from '../core/function-code-options';
 import { acknowledgeNagFindings, nagResourceFinding } from '../core/nag';
 import { DeadLetteredQueue } from '../core/queue';
 import { FunctionInvocation, ServerlessFunction } from '../core/serverless-function';
+import { userFunction } from '../core/user-function';
 import { validateIntegerRange } from '../core/validation';
 
 /** Defaults of FileProcessingPipeline, with their reasons. */
@@ -251,27 +252,19 @@ export class FileProcessingPipeline extends Construct {
       ...(this.notificationTopic ? { [FILE_ENV.NOTIFICATION_TOPIC_ARN]: this.notificationTopic.topicArn } : {}),
       ...(props.notificationEventBus ? { [FILE_ENV.NOTIFICATION_EVENT_BUS_NAME]: props.notificationEventBus.eventBusName } : {}),
     };
-    const alarms = [...this.buffer.alarms];
-    if (props.processor) {
-      const fn = new ServerlessFunction(this, 'Processor', {
-        ...props.processor,
-        timeout,
-        description: props.processor.description ?? `${this.node.path}: processes uploads`,
-        environment: { ...props.processor.environment, ...environment },
-        invocation: FunctionInvocation.QUEUE,
-        alarmTopic: props.alarmTopic,
-        ...databaseFunctionProps(props),
-      });
-      alarms.push(...fn.alarms);
-      this.processorFunction = fn;
-    } else {
-      this.processorFunction = props.processorFunction!;
-      if (this.processorFunction instanceof lambda.Function) {
-        for (const [k, v] of Object.entries(environment)) this.processorFunction.addEnvironment(k, v);
-      }
-    }
+    const processor = userFunction(this, {
+      ...props,
+      id: 'Processor',
+      code: props.processor,
+      existing: props.processorFunction,
+      timeout,
+      description: `${this.node.path}: processes uploads`,
+      environment,
+      invocation: FunctionInvocation.QUEUE,
+    });
+    const alarms = [...this.buffer.alarms, ...processor.alarms];
+    this.processorFunction = processor.fn;
     this.grantProcessorAccess(inputPrefix);
-    props.database?.grantConnect(this.processorFunction, props.databaseUser);
     this.notificationTopic?.grantPublish(this.processorFunction);
     if (this.notificationTopic && !props.notificationTopic && this.processorFunction instanceof ServerlessFunction) {
       acknowledgeNagFindings(this.processorFunction.executionRole, [{
