@@ -3,10 +3,11 @@
  * RDS Proxy. Create it once, outside the handler, so connections are reused across invocations.
  *
  * IAM mode (the default): the password is an IAM authentication token from @aws-sdk/rds-signer,
- * cached and refreshed before its 15-minute expiry, over TLS verified against the RDS certificate
- * authorities. Password mode (`DB_PASSWORD` or `password`) is for local development.
+ * cached and refreshed before its 15-minute expiry, over verified TLS (Node's trusted CAs, which
+ * cover RDS Proxy, plus an optional RDS CA bundle). Password mode (`DB_PASSWORD` or `password`) is for local development.
  */
 import * as fs from 'fs';
+import * as tls from 'tls';
 import { Signer } from '@aws-sdk/rds-signer';
 import { Pool, PoolConfig } from 'pg';
 import { DB_ENV } from './database-env';
@@ -27,7 +28,13 @@ export interface DatabasePoolOptions {
   readonly user?: string;
   /** Password mode: a fixed password (local development). @default DB_PASSWORD, else IAM tokens */
   readonly password?: string;
-  /** PEM certificate authorities for TLS. @default the file at DB_CA_BUNDLE_PATH, else Node's trusted CAs */
+  /**
+   * Extra PEM certificate authorities for TLS (e.g. Amazon RDS's global-bundle.pem, shipped with the
+   * function), trusted in addition to Node's CAs: RDS Proxy presents an ACM certificate that chains to
+   * Amazon's public roots, a direct connection to the database one from the RDS CAs. Setting
+   * NODE_EXTRA_CA_CERTS to the bundle's path on the function has the same effect.
+   * @default the file at DB_CA_BUNDLE_PATH, else Node's trusted CAs only
+   */
   readonly ca?: string;
   /** TLS on or off (IAM mode always uses TLS). @default true, or DB_SSL=false in password mode */
   readonly ssl?: boolean;
@@ -89,7 +96,8 @@ export function createDatabasePool(options: DatabasePoolOptions = {}): Pool {
     database,
     user,
     password,
-    ssl: ssl ? { rejectUnauthorized: true, ...(ca ? { ca } : {}) } : false,
+    // An explicit `ca` replaces Node's trusted CAs, so the bundle is added to them, not used alone.
+    ssl: ssl ? { rejectUnauthorized: true, ...(ca ? { ca: [...tls.rootCertificates, ca] } : {}) } : false,
     max: options.max ?? 2,
     idleTimeoutMillis: options.idleTimeoutMillis ?? 60_000,
     connectionTimeoutMillis: 5_000,

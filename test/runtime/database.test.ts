@@ -3,6 +3,7 @@
  * the IAM token signer offline. Without PostgreSQL binaries the server tests skip, except under CI
  * (CI=true), where scripts/ensure-postgres.sh has installed them and a skip would hide a failure.
  */
+import * as tls from 'tls';
 import { Signer } from '@aws-sdk/rds-signer';
 import { Client } from 'pg';
 import { cachedAuthToken, createDatabasePool } from '../../src/runtime';
@@ -116,8 +117,22 @@ describe('IAM authentication tokens', () => {
   test('IAM mode (no password) always uses TLS and a token function as the password', () => {
     const pool = createDatabasePool({ host: 'h', database: 'd', user: 'u', tokenSource: { getAuthToken: async () => 't' }, ca: 'PEM' });
     const options = (pool as unknown as { options: { ssl: unknown; password: unknown } }).options;
-    expect(options.ssl).toEqual({ rejectUnauthorized: true, ca: 'PEM' });
+    expect(options.ssl).toEqual({ rejectUnauthorized: true, ca: expect.arrayContaining(['PEM']) });
     expect(typeof options.password).toBe('function');
+    void pool.end();
+  });
+
+  test('a CA bundle is trusted in addition to Node\'s CAs (RDS Proxy certificates chain to Amazon\'s public roots)', () => {
+    const pool = createDatabasePool({ host: 'h', database: 'd', user: 'u', tokenSource: { getAuthToken: async () => 't' }, ca: 'PEM' });
+    const options = (pool as unknown as { options: { ssl: { ca: string[] } } }).options;
+    expect(options.ssl.ca).toEqual([...tls.rootCertificates, 'PEM']);
+    void pool.end();
+  });
+
+  test('IAM mode without a CA bundle verifies against Node\'s trusted CAs', () => {
+    const pool = createDatabasePool({ host: 'h', database: 'd', user: 'u', tokenSource: { getAuthToken: async () => 't' } });
+    const options = (pool as unknown as { options: { ssl: unknown } }).options;
+    expect(options.ssl).toEqual({ rejectUnauthorized: true });
     void pool.end();
   });
 
