@@ -11,6 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FILE_ENV } from './runtime/env';
 import { AlarmOptions } from '../core/alarms';
+import { createAccessLogsBucket, NONCURRENT_VERSION_EXPIRATION, PRIVATE_BUCKET_PROPS } from '../core/buckets';
 import { DatabaseAccessOptions } from '../core/database';
 import { DEFAULTS } from '../core/defaults';
 import { PatternValidationError } from '../core/errors';
@@ -23,8 +24,6 @@ import { validateIntegerRange } from '../core/validation';
 
 /** Defaults of FileProcessingPipeline, with their reasons. */
 const FILE_PIPELINE_DEFAULTS = {
-  /** Noncurrent input versions are kept 30 days: time to recover an overwritten upload, bounded cost. */
-  noncurrentVersionExpiration: Duration.days(30),
   /** Processing files is heavier than answering HTTP: 2 minutes. */
   processorTimeout: Duration.minutes(2),
 } as const;
@@ -190,23 +189,12 @@ export class FileProcessingPipeline extends Construct {
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (!props.inputBucket || !props.outputBucket) {
-      this.accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
-        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-        encryption: s3.BucketEncryption.S3_MANAGED,
-        enforceSSL: true,
-        // Object ownership is left to aws-cdk-lib: log delivery needs ObjectWriter with ACLs, or the
-        // bucket policy that the @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy flag selects.
-        removalPolicy,
-        lifecycleRules: [{ expiration: Duration.days(365) }],
-      });
-      acknowledgeNagFindings(this.accessLogsBucket, [
-        { id: 'AwsSolutions-S1', reason: 'This bucket receives the server access logs of the pipeline\'s buckets; logging it into itself would loop' },
-      ]);
+      // Object ownership is left to aws-cdk-lib: log delivery needs ObjectWriter with ACLs, or the
+      // bucket policy that the @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy flag selects.
+      this.accessLogsBucket = createAccessLogsBucket(this, 'AccessLogsBucket', 'the server access logs of the pipeline\'s buckets', removalPolicy);
     }
     const bucketDefaults: s3.BucketProps = {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
+      ...PRIVATE_BUCKET_PROPS,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: this.accessLogsBucket,
       removalPolicy,
@@ -215,7 +203,7 @@ export class FileProcessingPipeline extends Construct {
       ...bucketDefaults,
       serverAccessLogsPrefix: 'input/',
       versioned: true,
-      lifecycleRules: [{ noncurrentVersionExpiration: FILE_PIPELINE_DEFAULTS.noncurrentVersionExpiration }],
+      lifecycleRules: [{ noncurrentVersionExpiration: NONCURRENT_VERSION_EXPIRATION }],
     });
     this.outputBucket = props.outputBucket ?? new s3.Bucket(this, 'OutputBucket', { ...bucketDefaults, serverAccessLogsPrefix: 'output/' });
 

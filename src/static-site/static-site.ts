@@ -12,6 +12,7 @@ import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { createAccessLogsBucket, NONCURRENT_VERSION_EXPIRATION, PRIVATE_BUCKET_PROPS } from '../core/buckets';
 import { DEFAULTS } from '../core/defaults';
 import { PatternValidationError } from '../core/errors';
 import { acknowledgeNagFindings, wildcardFindingsOf } from '../core/nag';
@@ -177,27 +178,15 @@ export class StaticSite extends Construct {
     const files = this.validate(props, indexDocument);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
-    this.logBucket = new s3.Bucket(this, 'LogBucket', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      // CloudFront standard logs are delivered with ACLs.
-      objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
-      removalPolicy,
-    });
-    acknowledgeNagFindings(this.logBucket, [
-      { id: 'AwsSolutions-S1', reason: 'This bucket receives the site\'s CloudFront and S3 access logs; logging it into itself would loop' },
-    ]);
+    // CloudFront standard logs are delivered with ACLs.
+    this.logBucket = createAccessLogsBucket(this, 'LogBucket', 'the site\'s CloudFront and S3 access logs', removalPolicy, s3.ObjectOwnership.OBJECT_WRITER);
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
+      ...PRIVATE_BUCKET_PROPS,
       versioned: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: this.logBucket,
       serverAccessLogsPrefix: 's3/',
-      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
+      lifecycleRules: [{ noncurrentVersionExpiration: NONCURRENT_VERSION_EXPIRATION }],
       removalPolicy,
     });
 
