@@ -6,6 +6,8 @@
  * Generated from the template, so a pattern's docs cannot drift from its code.
  */
 
+import { refOf, refsIn } from '../src/guardrails/template-view';
+
 type Json = any;
 
 interface NodeKind {
@@ -40,21 +42,8 @@ interface Edge {
   readonly dashed: boolean;
 }
 
-/** Logical ids referenced anywhere in a value: Ref, Fn::GetAtt and ${X} / ${X.Attr} in Fn::Sub. */
-export function referencedIds(value: Json, found = new Set<string>()): Set<string> {
-  if (Array.isArray(value)) {
-    value.forEach((v) => referencedIds(v, found));
-  } else if (value && typeof value === 'object') {
-    for (const [key, v] of Object.entries(value)) {
-      if (key === 'Ref' && typeof v === 'string') {found.add(v);} else if (key === 'Fn::GetAtt') {found.add(Array.isArray(v) ? String(v[0]) : String(v).split('.')[0]);} else if (key === 'Fn::Sub') {
-        const text = Array.isArray(v) ? v[0] : v;
-        for (const m of String(text).matchAll(/\$\{([A-Za-z0-9]+)(\.[A-Za-z.]+)?\}/g)) found.add(m[1]);
-        if (Array.isArray(v)) referencedIds(v[1], found);
-      } else {referencedIds(v, found);}
-    }
-  }
-  return found;
-}
+/** Logical ids referenced anywhere in a value (the guardrails' reference finder, shared). */
+export { refsIn as referencedIds };
 
 /**
  * A readable name: the construct path below the stack and the pattern, without `/Resource`.
@@ -102,7 +91,7 @@ export function templateToMermaid(template: Json, dropPrefix = 1): string {
       edges.push({ from: nodes.get(from)!.id, to: nodes.get(to)!.id, label, dashed });
     }
   };
-  const one = (value: Json): string | undefined => [...referencedIds(value)][0];
+  const one = (value: Json): string | undefined => refOf(value);
   const integrations = new Map<string, Json>();
   for (const [id, r] of Object.entries(resources)) if (r.Type === 'AWS::ApiGatewayV2::Integration') integrations.set(id, r);
 
@@ -144,7 +133,7 @@ export function templateToMermaid(template: Json, dropPrefix = 1): string {
         for (const l of p.NotificationConfiguration?.LambdaFunctionConfigurations ?? []) add(one(p.BucketName), one(l.LambdaFunctionArn), 'object created');
         break;
       case 'AWS::StepFunctions::StateMachine':
-        for (const ref of referencedIds(p.DefinitionString ?? p.Definition)) add(logicalId, ref, 'invokes');
+        for (const ref of refsIn(p.DefinitionString ?? p.Definition)) add(logicalId, ref, 'invokes');
         break;
       case 'AWS::CloudFront::Distribution': {
         const config = p.DistributionConfig ?? {};
@@ -156,7 +145,7 @@ export function templateToMermaid(template: Json, dropPrefix = 1): string {
         break;
       }
       case 'AWS::Lambda::Function':
-        for (const ref of referencedIds(p.Environment)) add(logicalId, ref, 'uses', true);
+        for (const ref of refsIn(p.Environment)) add(logicalId, ref, 'uses', true);
         if (p.DeadLetterConfig) add(logicalId, one(p.DeadLetterConfig.TargetArn), 'on failure', true);
         break;
       case 'AWS::S3::Bucket':
@@ -175,7 +164,7 @@ export function templateToMermaid(template: Json, dropPrefix = 1): string {
   for (const n of [...nodes.values()].sort((a, b) => a.id.localeCompare(b.id))) lines.push(`  ${shape(n.id, n.text, n.kind)}`);
   if (alarms.length > 0) {
     lines.push(`  Alarms{{"${alarms.length} CloudWatch alarms"}}`);
-    const topics = new Set(alarms.flatMap((a) => [...referencedIds(a.Properties?.AlarmActions ?? [])]));
+    const topics = new Set(alarms.flatMap((a) => [...refsIn(a.Properties?.AlarmActions ?? [])]));
     for (const t of [...topics].sort()) if (nodes.has(t)) edges.push({ from: 'Alarms', to: nodes.get(t)!.id, label: 'notify', dashed: true });
   }
   const seen = new Set<string>();

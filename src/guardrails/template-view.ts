@@ -24,16 +24,26 @@ export function resourcesOf(stack: Stack): Map<string, ResourceView> {
   return views;
 }
 
-/** The logical ids a value refers to (Ref, Fn::GetAtt, ${X} in Fn::Sub). */
+/**
+ * The logical ids a value refers to: `Ref`, `Fn::GetAtt` (array or `X.Attr` string form), and
+ * `${X}` / `${X.Attr}` in `Fn::Sub`, including its variable map.
+ */
 export function refsIn(value: unknown, found = new Set<string>()): Set<string> {
   if (Array.isArray(value)) {
     for (const v of value) refsIn(v, found);
   } else if (value && typeof value === 'object') {
     for (const [key, v] of Object.entries(value)) {
-      if (key === 'Ref' && typeof v === 'string') {found.add(v);} else if (key === 'Fn::GetAtt' && Array.isArray(v)) {found.add(String(v[0]));} else if (key === 'Fn::Sub') {
+      if (key === 'Ref' && typeof v === 'string') {
+        found.add(v);
+      } else if (key === 'Fn::GetAtt') {
+        found.add(Array.isArray(v) ? String(v[0]) : String(v).split('.')[0]);
+      } else if (key === 'Fn::Sub') {
         const text = Array.isArray(v) ? v[0] : v;
         for (const m of String(text).matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) found.add(m[1]);
-      } else {refsIn(v, found);}
+        if (Array.isArray(v)) refsIn(v[1], found);
+      } else {
+        refsIn(v, found);
+      }
     }
   }
   return found;
