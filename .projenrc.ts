@@ -24,7 +24,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   release: false,
   stability: 'experimental',
 
-  cdkVersion: '2.276.0',
+  // The floor users may have (tested in CI, with the newest release as a second job): cdk-nag 3
+  // needs 2.257.0 (Validations.acknowledge), the benchmark baselines need 2.260.0.
+  cdkVersion: '2.260.0',
   constructsVersion: '10.5.1',
   jsiiVersion: '~6.0',
   typescriptVersion: '~5.9.3',
@@ -88,6 +90,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-solutions-constructs/aws-cloudfront-s3@2.104.0',
     // quality gates and tooling
     'cdk-nag@^3',
+    // the standard CDK flow for the example app (cdk.json): npx cdk synth / ls / deploy
+    'aws-cdk@2.1148.1',
+    // seams: IAM/KMS/resource-policy simulation of every service-to-service edge (AGPL-3.0: tests only, never bundled)
+    '@cloud-copilot/iam-simulate@^0.1',
     'tsx@^4',
     'esbuild@^0.28',
     'typedoc@^0.28',

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Installs the project's npm dependencies from package-lock.json on a fresh clone.
-# `npm ci` rejects the lock of a projen awscdk-construct project on npm 11/12 ("Missing:
-# @unrs/resolver-binding-... from lock file": optional platform bindings npm 11 records
-# differently); `npm install` resolves the same versions and leaves the lock unchanged, which
-# this script checks, so CI still installs exactly what is committed.
+# Installs exactly what package-lock.json records (`npm ci`), then checks that the lock still
+# matches package.json and the projen definition: a lock that a fresh `npm install` would change
+# fails here, on every machine, instead of only on the ones whose npm cache happens to differ.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+npm ci --no-audit --no-fund --loglevel=error
+# `npm install --package-lock-only` rewrites the lock from package.json without touching
+# node_modules; any difference means the committed lock is incomplete or stale.
 before=$(sha256sum package-lock.json | cut -d' ' -f1)
-npm install --no-audit --no-fund --loglevel=error
+npm install --package-lock-only --no-audit --no-fund --loglevel=error
 after=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ "$before" != "$after" ]; then
-  echo "install: npm install changed package-lock.json; commit the updated lock (run npx projen)" >&2
+  echo "install: package-lock.json is out of date with package.json (lock drift):" >&2
   git --no-pager diff --stat -- package-lock.json >&2 || true
+  echo "install: run 'npx projen' (or 'npm install') and commit the lock" >&2
   exit 1
 fi
