@@ -24,9 +24,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   release: false,
   stability: 'experimental',
 
-  // The floor users may have (tested in CI, with the newest release as a second job): cdk-nag 3
-  // needs 2.257.0 (Validations.acknowledge), the benchmark baselines need 2.260.0.
-  cdkVersion: '2.260.0',
+  // The floor users may have (tested in CI, with the newest release as a second job): from 2.269.0
+  // `Validations.acknowledge` accepts cdk-nag's finding ids with '::' (IAM4 `Policy::arn:...`),
+  // which the constructs acknowledge; 2.257-2.268 throw InvalidValidationId at synth.
+  cdkVersion: '2.269.0',
   constructsVersion: '10.5.1',
   jsiiVersion: '~6.0',
   typescriptVersion: '~5.9.3',
@@ -126,7 +127,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.compileTask.exec('mkdir -p lib/static-site/runtime && cp src/static-site/runtime/*.js lib/static-site/runtime/');
 
 // Ship the bundled handlers (assets/) in the npm tarball; consumers never run esbuild.
-project.npmignore?.addPatterns('/examples/', '/bench/', '/scripts/', '/packages/', '/docs/', '/.tools/', '/cdk.out/');
+project.npmignore?.addPatterns('/examples/', '/bench/', '/scripts/', '/packages/', '/docs/api/', '/.tools/', '/cdk.out/', '/cdk.json', '/CONTRIBUTING.md');
+// The README links the pattern pages and benchmarks: they ship in the package so the links work on
+// npm and Construct Hub.
+project.npmignore?.addPatterns('!/docs/patterns/', '!/docs/benchmarks.md');
 project.npmignore?.addPatterns('!/assets/');
 
 // Lint tests, examples and bench with the dev tsconfig (the project service would pick the
@@ -166,13 +170,17 @@ for (const entry of findHandlerEntrypoints('src')) {
 // ---------------------------------------------------------------------------------------------
 /** The helpers' modules, each also published as a subpath (`cdk-serverless-patterns-runtime/job-worker`). */
 const RUNTIME_ENTRIES = ['job-worker', 'fan-out-consumer', 'file-processor', 'signed-urls', 'database'];
-const runtimeDeps: Record<string, string> = { '@types/aws-lambda': '^8.10.150', 'pg': '^8', '@types/pg': '^8' };
+// The helpers' own code is small; what they build on is the user's choice of version and of how it
+// reaches the function: Powertools comes with the Lambda layer the constructs add, the AWS SDK v3
+// clients with the Node.js runtime, so both are optional peers (install them as devDependencies to
+// type-check and bundle). `pg` and the two signers are needed only by the helpers that use them
+// (/database, /signed-urls) and are not in the Lambda runtime: install and bundle them for those.
+const runtimePeers: Record<string, string> = { 'pg': '^8', '@types/pg': '^8' };
 for (const dep of ['logger', 'metrics', 'batch']) {
-  runtimeDeps[`@aws-lambda-powertools/${dep}`] = POWERTOOLS;
+  runtimePeers[`@aws-lambda-powertools/${dep}`] = POWERTOOLS;
 }
-// Provided by the Lambda Node.js runtime, declared so a user's bundler and type-checker resolve them.
-for (const client of ['client-dynamodb', 'lib-dynamodb', 'client-eventbridge', 'client-sns', 'client-s3', 'cloudfront-signer', 'rds-signer']) {
-  runtimeDeps[`@aws-sdk/${client}`] = AWS_SDK;
+for (const client of ['client-dynamodb', 'lib-dynamodb', 'client-eventbridge', 'client-sns', 'client-s3', 'client-sqs', 'cloudfront-signer', 'rds-signer']) {
+  runtimePeers[`@aws-sdk/${client}`] = AWS_SDK;
 }
 new JsonFile(project, 'packages/runtime/package.json', {
   obj: {
@@ -187,9 +195,12 @@ new JsonFile(project, 'packages/runtime/package.json', {
       ['.', { types: './dist/types/runtime/index.d.ts', default: './dist/index.js' }],
       ...RUNTIME_ENTRIES.map((name) => [`./${name}`, { types: `./dist/types/runtime/${name}.d.ts`, default: `./dist/${name}.js` }]),
     ]),
-    files: ['dist/'],
+    files: ['dist/', 'README.md'],
     engines: { node: '>= 22.0.0' },
-    dependencies: runtimeDeps,
+    // The declarations reference the Lambda event types.
+    dependencies: { '@types/aws-lambda': '^8.10.150' },
+    peerDependencies: runtimePeers,
+    peerDependenciesMeta: Object.fromEntries(Object.keys(runtimePeers).map((name) => [name, { optional: true }])),
   },
 });
 new JsonFile(project, 'packages/runtime/tsconfig.json', {
@@ -216,7 +227,8 @@ const buildRuntime = project.addTask('package:runtime', {
         + '--bundle --platform=node --target=node22 --format=cjs --packages=external --outdir=packages/runtime/dist',
     },
     { exec: 'tsc -p packages/runtime/tsconfig.json' },
-    { exec: 'mkdir -p dist/js && npm pack ./packages/runtime --pack-destination dist/js --silent' },
+    // Versioned in lockstep with the construct package: the tarball carries the root package's version.
+    { exec: 'tsx scripts/pack-runtime.ts' },
     { exec: 'tsx scripts/verify-runtime-package.ts' },
   ],
 });
@@ -227,8 +239,8 @@ project.packageTask.spawn(buildRuntime);
 // Java, .NET and Go targets cannot be built here).
 // ---------------------------------------------------------------------------------------------
 project.addTask('synth:example', {
-  description: 'Synthesize the example app that composes every pattern into cdk.out/ (fails on cdk-nag errors)',
-  steps: [{ spawn: 'bundle' }, { exec: 'tsx examples/app.ts' }],
+  description: 'The main job: `cdk synth` of the example app (cdk.json) that composes every pattern into cdk.out/ (fails on cdk-nag errors)',
+  exec: 'cdk synth --quiet',
 });
 project.addTask('bench', {
   description: 'Run the benchmarks (bench/) and print their figures; --smoke for the smallest sizes',

@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, AppProps, Stack } from 'aws-cdk-lib';
 import { SYNTH_CASES, SynthCase } from './synth-cases';
 
 /** A fixed environment, the same for both sides (resolves region-specific choices at synth). */
@@ -58,7 +58,9 @@ function synthOnce(build: (stack: Stack, i: number) => void, n: number, validati
   console.log = console.warn = console.error = collect;
   try {
     const start = performance.now();
-    const app = new App({ outdir, analyticsReporting: false, builtinCloudFormationValidation: validation });
+    // `builtinCloudFormationValidation` exists from aws-cdk-lib 2.276 on; older releases ignore it.
+    const appProps: AppProps & { builtinCloudFormationValidation?: boolean } = { outdir, analyticsReporting: false, builtinCloudFormationValidation: validation };
+    const app = new App(appProps);
     // One stack per instance: 20 AsyncHttpApis (39 resources each) exceed CloudFormation's 500
     // resources per stack, and a real app would split them too. The same on both sides.
     for (let i = 0; i < n; i++) build(new Stack(app, `Bench${i}`, { env: ENV }), i);

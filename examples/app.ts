@@ -2,7 +2,8 @@
  * The example app: composes every pattern of the library, one stack each, synthesizes it into
  * cdk.out/, prints a per-stack summary and fails on any cdk-nag error (AwsSolutions + Serverless).
  *
- * Run it with `npm run synth` (no aws-cdk CLI needed: App.synth() writes the cloud assembly).
+ * Run it with `npx cdk synth` (cdk.json at the repository root), or `npm run synth:example`, which
+ * bundles the library's handlers first. No AWS account is needed: the app makes no context lookups.
  */
 import * as path from 'path';
 import { App, Aspects, Stack } from 'aws-cdk-lib';
@@ -20,8 +21,9 @@ import { ScheduledJobExampleStack } from './scheduled-job/stack';
 import { StaticSiteExampleStack } from './static-site/stack';
 import { nagFindings } from '../test/helpers/nag';
 
-export function buildExampleApp(outdir = path.join(__dirname, '..', 'cdk.out')): App {
-  const app = new App({ outdir });
+export function buildExampleApp(outdir?: string): App {
+  // Under the aws-cdk CLI (`npx cdk synth`, cdk.json) the CLI chooses the output folder (CDK_OUTDIR).
+  const app = new App({ outdir: outdir ?? (process.env.CDK_OUTDIR ? undefined : path.join(__dirname, '..', 'cdk.out')) });
   const env = { account: '123456789012', region: 'eu-west-1' };
 
   // One place for every alarm of every pattern: what a platform team wires to its on-call tool.

@@ -19,6 +19,16 @@ fs.mkdirSync(installed, { recursive: true });
 execFileSync('tar', ['-xzf', path.join(root, 'dist', 'js', tarball), '-C', installed, '--strip-components=1']);
 
 const manifest = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));
+// Lockstep releases: the runtime package carries the construct package's version.
+const rootVersion = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
+if (manifest.version !== rootVersion) throw new Error(`the runtime package is ${manifest.version}, the construct package ${rootVersion}: they are released in lockstep`);
+// Powertools (the layer) and the AWS SDK (the Lambda runtime) are optional peers, never bundled dependencies.
+const hardDeps = Object.keys(manifest.dependencies ?? {}).filter((d) => d.startsWith('@aws-sdk/') || d.startsWith('@aws-lambda-powertools/') || d === 'pg');
+if (hardDeps.length > 0) throw new Error(`the runtime package lists ${hardDeps.join(', ')} as dependencies; they must be optional peer dependencies`);
+for (const peer of Object.keys(manifest.peerDependencies ?? {})) {
+  if (!manifest.peerDependenciesMeta?.[peer]?.optional) throw new Error(`peer dependency ${peer} is not optional`);
+}
+if (!fs.existsSync(path.join(installed, 'README.md'))) throw new Error('the runtime package has no README.md');
 for (const file of [manifest.main, manifest.types]) {
   if (!fs.existsSync(path.join(installed, file))) throw new Error(`the package lacks ${file}`);
 }
@@ -60,7 +70,7 @@ if (bundle.length > 20 * 1024) throw new Error(`a worker importing only cdk-serv
 const loaded = execFileSync(process.execPath, ['-e', `process.env.NODE_PATH=${JSON.stringify(path.join(root, 'node_modules'))};require('module').Module._initPaths();console.log(typeof require(${JSON.stringify(outfile)}).handler)`]).toString().trim();
 if (loaded !== 'function') throw new Error(`the bundled worker's handler is ${loaded}`);
 
-console.log(`runtime package OK: ${tarball}, ${Object.keys(manifest.dependencies).length} dependencies; a user's jobWorker bundle is `
+console.log(`runtime package OK: ${tarball} (version ${manifest.version}), ${Object.keys(manifest.peerDependencies ?? {}).length} optional peers; a user's jobWorker bundle is `
   + `${(bundle.length / 1024).toFixed(1)} KiB from the subpath 'cdk-serverless-patterns-runtime/job-worker', ${(rootBundle.length / 1024).toFixed(1)} KiB `
   + 'from the package root (Powertools and AWS SDK external)');
 fs.rmSync(work, { recursive: true, force: true });

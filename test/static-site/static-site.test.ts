@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -32,6 +32,13 @@ describe('StaticSite infrastructure', () => {
       LoggingConfiguration: { DestinationBucketName: stack.resolve(site.logBucket.bucketName), LogFilePrefix: 's3/' },
       WebsiteConfiguration: Match.absent(),
     });
+  });
+
+  test('a site on CloudFront\'s default certificate synthesizes without warnings (no ignored minimumProtocolVersion)', () => {
+    // GIVEN / WHEN a site without a domain
+    const { stack } = build();
+    // THEN
+    Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
   });
 
   test('served only through CloudFront with Origin Access Control (no OAI)', () => {

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The second CI job: the library against the newest aws-cdk-lib release. Run after scripts/test.sh
+# (which tests the floor, the devDependency in package-lock.json): installs the newest aws-cdk-lib
+# over it without touching package.json or the lock, then runs the jsii compile and the jest suite.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/ensure-node.sh
+newest=$(npm view aws-cdk-lib@latest version)
+floor=$(node -p 'require("aws-cdk-lib/package.json").version')
+echo "test-newest-cdk: aws-cdk-lib floor ${floor}, newest release ${newest}"
+cp package.json /tmp/csp-package.json.$$; cp package-lock.json /tmp/csp-package-lock.json.$$
+restore() { cp /tmp/csp-package.json.$$ package.json; cp /tmp/csp-package-lock.json.$$ package-lock.json; rm -f /tmp/csp-package*.json.$$; }
+trap restore EXIT
+npm install --no-save --no-audit --no-fund --loglevel=error "aws-cdk-lib@${newest}"
+installed=$(node -p 'require("aws-cdk-lib/package.json").version')
+[ "$installed" = "$newest" ] || { echo "test-newest-cdk: installed aws-cdk-lib ${installed}, expected ${newest}" >&2; exit 1; }
+rm -f test-reports/junit.xml
+status=0
+npx projen compile && npx projen test || status=$?
+node scripts/test-summary.js test-reports/junit.xml || true
+exit $status

@@ -1,0 +1,43 @@
+/**
+ * The example app's cloud assembly is deployable as written: nothing in it waits for a context
+ * lookup (an account-less synth leaves lookups unresolved and fills in placeholders such as the
+ * availability zones `dummy1a`), and the aws-cdk CLI the project pins reads it.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { buildExampleApp } from '../../examples/app';
+
+const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'example-assembly-'));
+const assembly = buildExampleApp(outdir).synth();
+const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
+
+afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+test('the assembly lists no missing context (no lookup is left for an AWS account to resolve)', () => {
+  expect(manifest.missing ?? []).toEqual([]);
+});
+
+test.each(assembly.stacks.map((s) => [s.stackName, s.templateFullPath]))('the %s template holds no placeholder value', (_name, file) => {
+  const text = fs.readFileSync(file, 'utf8');
+  // aws-cdk-lib's dummy values for unresolved lookups: dummy1a/b/c zones, vpc-12345, ami-1234, ...
+  expect(text.match(/"[^"]*\bdummy[^"]*"/g) ?? []).toEqual([]);
+});
+
+test('the database example spreads its subnets over real zones of its region', () => {
+  const db = assembly.getStackByName('DatabaseExample').template;
+  const zones = Object.values<any>(db.Resources).filter((r) => r.Type === 'AWS::EC2::Subnet').map((r) => r.Properties.AvailabilityZone);
+  expect(zones.length).toBeGreaterThanOrEqual(2);
+  for (const zone of zones) expect(zone).toMatch(/^eu-west-1[a-c]$/);
+});
+
+test('the pinned aws-cdk CLI lists every stack of the assembly without AWS credentials', () => {
+  // GIVEN the CLI from devDependencies, no credentials in the environment
+  const cli = require.resolve('aws-cdk/bin/cdk');
+  const env = { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', CDK_DISABLE_CLI_TELEMETRY: 'true' };
+  // WHEN
+  const listed = execFileSync(process.execPath, [cli, 'ls', '--app', outdir, '--no-notices'], { env, encoding: 'utf8' }).trim().split('\n');
+  // THEN
+  expect(listed.sort()).toEqual(assembly.stacks.map((s) => s.stackName).sort());
+});
