@@ -62,10 +62,12 @@ describe('ProxiedDatabase', () => {
     const dbUserArn = (user: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':rds-db:eu-west-1:123456789012:dbuser:', stack.resolve((db.cluster as rds.DatabaseCluster).clusterResourceIdentifier), `/${user}`]] });
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [stack.resolve(db.proxyRole.roleName)],
-      PolicyDocument: { Statement: [
-        { Effect: 'Allow', Action: 'rds-db:connect', Resource: dbUserArn('reports') },
-        { Effect: 'Allow', Action: 'rds-db:connect', Resource: dbUserArn('billing') },
-      ] },
+      PolicyDocument: {
+        Statement: [
+          { Effect: 'Allow', Action: 'rds-db:connect', Resource: dbUserArn('reports') },
+          { Effect: 'Allow', Action: 'rds-db:connect', Resource: dbUserArn('billing') },
+        ],
+      },
     });
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'rds.amazonaws.com' } })] },
@@ -78,7 +80,8 @@ describe('ProxiedDatabase', () => {
     const db = new ProxiedDatabase(stack, 'Orders', { vpc, vpcSubnets });
     db.grantConnect(new ServerlessFunction(stack, 'Worker', { code, handler: 'index.handler', invocation: FunctionInvocation.QUEUE, vpc, vpcSubnets }), 'reports');
     const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [stack.resolve(db.proxyRole.roleName)] } });
-    const actions = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((st: { Action: string | string[] }) => st.Action));
+    const actions = Object.values(policies)
+      .flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((st: { Action: string | string[] }) => st.Action));
     expect(actions).toEqual(['rds-db:connect']);
     expect(db.secret).toBe((db.cluster as rds.DatabaseCluster).secret);
   });
@@ -86,7 +89,9 @@ describe('ProxiedDatabase', () => {
   test('fails when an imported cluster has no clusterResourceIdentifier, saying how to import it', () => {
     const { stack, vpc } = setup();
     const cluster = rds.DatabaseCluster.fromDatabaseClusterAttributes(stack, 'Imported', {
-      clusterIdentifier: 'legacy', port: 5432, securityGroups: [],
+      clusterIdentifier: 'legacy',
+      port: 5432,
+      securityGroups: [],
       engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }),
     });
     const db = ProxiedDatabase.fromCluster(stack, 'Orders', { cluster, vpc });
