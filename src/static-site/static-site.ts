@@ -109,18 +109,28 @@ export interface StaticSiteProps {
    */
   readonly webAclArn?: string;
   /**
-   * An HTTP API (for example `AsyncHttpApi.httpApi`) served under `apiPathPattern` on the same
-   * domain: caching disabled, all viewer headers but Host forwarded.
+   * An HTTP API (for example `AsyncHttpApi.httpApi`, on its `$default` stage) served under
+   * `apiPathPattern` on the same domain: the prefix is stripped (`/api/jobs` reaches the API as
+   * `/jobs`), caching is disabled and every viewer header but Host is forwarded, `Authorization`
+   * included, so a browser can call a JWT-authorized API (`ApiAuthorization.jwt`). An IAM-authorized
+   * API cannot be called this way (browsers cannot sign requests for the API's host).
    *
    * @default - no API behaviour
    */
   readonly apiOrigin?: apigwv2.IHttpApi;
   /**
-   * The path pattern routed to `apiOrigin`.
+   * The path pattern routed to `apiOrigin`: a fixed prefix followed by `/*`.
    *
    * @default '/api/*'
    */
   readonly apiPathPattern?: string;
+  /**
+   * Remove the prefix of `apiPathPattern` before the request reaches `apiOrigin` (a CloudFront
+   * Function on the API behaviour). Turn it off only for an API whose routes include the prefix.
+   *
+   * @default true
+   */
+  readonly stripApiPathPrefix?: boolean;
   /**
    * Paths that need a signed URL or signed cookies.
    *
@@ -159,6 +169,12 @@ export class StaticSite extends Construct {
    * @default - undefined for a single-page app
    */
   public readonly directoryIndexFunction?: cloudfront.Function;
+  /**
+   * The CloudFront Function that strips the API path prefix.
+   *
+   * @default - undefined without `apiOrigin` or with `stripApiPathPrefix: false`
+   */
+  public readonly apiPrefixFunction?: cloudfront.Function;
   /** The deployment of the HTML files (the last one, which invalidates the distribution). */
   public readonly deployment: s3deploy.BucketDeployment;
   /** Every deployment: HTML, hashed assets (when any), other files. */
@@ -229,14 +245,29 @@ export class StaticSite extends Construct {
       additionalBehaviors[pc.pathPattern] = { ...siteBehavior, trustedKeyGroups: [this.keyGroup] };
     }
     if (props.apiOrigin) {
+      const apiPathPattern = props.apiPathPattern ?? '/api/*';
+      if (props.stripApiPathPrefix ?? true) {
+        const prefix = apiPathPattern.slice(0, -2);
+        const code = fs.readFileSync(path.join(__dirname, 'runtime', 'strip-api-prefix.js'), 'utf8')
+          .replace("var PREFIX = '/api';", `var PREFIX = ${JSON.stringify(prefix)};`);
+        this.apiPrefixFunction = new cloudfront.Function(this, 'ApiPrefix', {
+          code: cloudfront.FunctionCode.fromInline(code),
+          runtime: cloudfront.FunctionRuntime.JS_2_0,
+          comment: `Strips ${prefix} before the API origin`,
+        });
+      }
       const apiDomain = `${props.apiOrigin.apiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
-      additionalBehaviors[props.apiPathPattern ?? '/api/*'] = {
+      additionalBehaviors[apiPathPattern] = {
         origin: new origins.HttpOrigin(apiDomain, { protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY }),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
         cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+        // With caching disabled, this policy forwards Authorization too (it may not when caching).
         originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
         responseHeadersPolicy: this.responseHeadersPolicy,
+        functionAssociations: this.apiPrefixFunction
+          ? [{ function: this.apiPrefixFunction, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }]
+          : undefined,
       };
     }
 
@@ -371,6 +402,15 @@ export class StaticSite extends Construct {
       if (region !== 'us-east-1') {
         throw new PatternValidationError(this, `certificate must be in us-east-1, because CloudFront only uses certificates from us-east-1; got one in ${region} (${arn})`);
       }
+    }
+    if (props.apiPathPattern !== undefined && !props.apiOrigin) {
+      throw new PatternValidationError(this, 'apiPathPattern needs apiOrigin (the API it routes to)');
+    }
+    if (props.stripApiPathPrefix !== undefined && !props.apiOrigin) {
+      throw new PatternValidationError(this, 'stripApiPathPrefix needs apiOrigin (the API it routes to)');
+    }
+    if (props.apiPathPattern !== undefined && !/^(\/[A-Za-z0-9_.~-]+)+\/\*$/.test(props.apiPathPattern)) {
+      throw new PatternValidationError(this, `apiPathPattern must be a fixed path prefix followed by /* (e.g. '/api/*', '/v1/api/*'), got '${props.apiPathPattern}'`);
     }
     if (props.privateContent) {
       const pc = props.privateContent;
