@@ -59,7 +59,9 @@ function synthOnce(build: (stack: Stack, i: number) => void, n: number, validati
   try {
     const start = performance.now();
     // `builtinCloudFormationValidation` exists from aws-cdk-lib 2.276 on; older releases ignore it.
-    const appProps: AppProps & { builtinCloudFormationValidation?: boolean } = { outdir, analyticsReporting: false, builtinCloudFormationValidation: validation };
+    const appProps: AppProps & { builtinCloudFormationValidation?: boolean } = {
+      outdir, analyticsReporting: false, builtinCloudFormationValidation: validation,
+    };
     const app = new App(appProps);
     // One stack per instance: 20 AsyncHttpApis (39 resources each) exceed CloudFormation's 500
     // resources per stack, and a real app would split them too. The same on both sides.

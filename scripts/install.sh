@@ -15,3 +15,4 @@ if [ "$before" != "$after" ]; then
   echo "install: run 'npx projen' (or 'npm install') with an empty npm cache and commit the lock" >&2
   exit 1
 fi
+echo "install: npm ci and the lock check took ${SECONDS} s" >&2
