@@ -113,7 +113,7 @@ export interface AsyncHttpApiProps extends AlarmOptions, DatabaseAccessOptions {
   readonly maxPayloadBytes?: number;
   /**
    * A JSON Schema (draft 2020-12 or 07, as an object) that request bodies must satisfy; violations
-   * get 400 listing them. Validated with @cfworker/json-schema, prepared once per container. At most 3 KB as JSON
+   * get 400 listing them. Validated with the cfworker JSON Schema validator, prepared once per container. At most 3 KB as JSON
    * (it travels in an environment variable).
    *
    * @default - any JSON body is accepted
