@@ -9,6 +9,7 @@ source scripts/ensure-node.sh
 bash scripts/install.sh
 bash scripts/ensure-postgres.sh
 bash scripts/ensure-gofmt.sh
+bash scripts/ensure-python-boto3.sh
 rm -f test-reports/junit.xml
 status=0
 npx projen ci:test || status=$?
