@@ -69,14 +69,15 @@ export class OverlapLock extends Construct {
       table: this.table,
       key,
       consistentRead: true,
-      resultSelector: { 'owner.$': '$.Item.owner.S' },
+      // The raw answer: `Item` is absent when the owner released the lock meanwhile (a path into
+      // it would fail the execution with States.Runtime, which no Catch can handle).
       resultPath: '$.lock',
     });
     const describeOwner = new tasks.CallAwsService(this, 'DescribeOwner', {
       service: 'sfn',
       action: 'describeExecution',
       iamAction: 'states:DescribeExecution',
-      parameters: { 'ExecutionArn.$': '$.lock.owner' },
+      parameters: { 'ExecutionArn.$': '$.lock.Item.owner.S' },
       iamResources: [executions],
       resultSelector: { 'status.$': '$.Status' },
       resultPath: '$.lockOwner',
@@ -86,7 +87,7 @@ export class OverlapLock extends Construct {
       item: { ...key, owner: self },
       conditionExpression: '#owner = :stale',
       expressionAttributeNames: { '#owner': 'owner' },
-      expressionAttributeValues: { ':stale': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.lock.owner')) },
+      expressionAttributeValues: { ':stale': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.lock.Item.owner.S')) },
       resultPath: sfn.JsonPath.DISCARD,
     });
     const waitForRun = new sfn.Wait(this, 'WaitForPreviousRun', { time: sfn.WaitTime.duration(OVERLAP_LOCK_DEFAULTS.pollInterval) });
@@ -115,13 +116,14 @@ export class OverlapLock extends Construct {
       .otherwise(takeOver);
 
     acquire.addCatch(readLock, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
-    // The lock vanished between Acquire and ReadLock (the owner released it): try again.
-    readLock.addCatch(acquire, { errors: ['States.Runtime'], resultPath: sfn.JsonPath.DISCARD });
     describeOwner.addCatch(takeOver, { errors: ['Sfn.ExecutionDoesNotExistException'], resultPath: '$.lockOwnerError' });
     takeOver.addCatch(readLock, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
     run.addCatch(releaseAfterFailure, { errors: ['States.ALL'], resultPath: '$.error' });
     waitForRun.next(acquire);
-    readLock.next(describeOwner);
+    // The lock vanished between Acquire and ReadLock (the owner released it): try again.
+    readLock.next(new sfn.Choice(this, 'LockStillHeld')
+      .when(sfn.Condition.isPresent('$.lock.Item.owner.S'), describeOwner)
+      .otherwise(acquire));
     describeOwner.next(held);
     takeOver.next(run);
     releaseAfterFailure.next(failed);

@@ -103,7 +103,7 @@ describe('preventOverlap: the synthesized lock state machine, executed', () => {
     }
   };
 
-  async function setUp() {
+  async function setUp(hooks: { beforeReadLock?: () => Promise<void> } = {}) {
     const tableName = uniqueName('lock');
     await ddb.send(new CreateTableCommand({
       TableName: tableName,
@@ -124,7 +124,10 @@ describe('preventOverlap: the synthesized lock state machine, executed', () => {
           taskResourceLocalHandlers: {
             Acquire: dynamoTask((i) => new PutItemCommand(i)),
             TakeOver: dynamoTask((i) => new PutItemCommand(i)),
-            ReadLock: dynamoTask((i) => new GetItemCommand(i)),
+            ReadLock: async (i: Json) => {
+              await hooks.beforeReadLock?.();
+              return dynamoTask((input) => new GetItemCommand(input))(i);
+            },
             Release: dynamoTask((i) => new DeleteItemCommand(i)),
             ReleaseAfterFailure: dynamoTask((i) => new DeleteItemCommand(i)),
             DescribeOwner: async (i: Json) => ({ Status: statuses.get(i.ExecutionArn) ?? 'RUNNING' }),
@@ -176,6 +179,29 @@ describe('preventOverlap: the synthesized lock state machine, executed', () => {
     expect(t.log).toEqual(['first start', 'first end', 'second start', 'second end']);
     expect(t.maxRunning()).toBe(1);
     expect(firstPayloads).toEqual([{ report: 'daily' }]);
+    expect(await t.lock()).toBeUndefined();
+  });
+
+  test('a lock released between a failed acquire and the read of its owner is acquired again (no States.Runtime failure)', async () => {
+    // GIVEN a lock held by a running execution, released just before the waiting run reads it
+    let tableName = '';
+    const holder = 'arn:aws:states:eu-west-1:123456789012:execution:lock:holder';
+    let released = 0;
+    const t = await setUp({
+      beforeReadLock: async () => {
+        released++;
+        await ddb.send(new DeleteItemCommand({ TableName: tableName, Key: { lockId: { S: 'run' } } }));
+      },
+    });
+    tableName = t.tableName;
+    t.statuses.set(holder, 'RUNNING');
+    await ddb.send(new PutItemCommand({ TableName: t.tableName, Item: { lockId: { S: 'run' }, owner: { S: holder } } }));
+    // WHEN
+    const run = t.start('racer', async () => undefined);
+    await run.done;
+    // THEN it went back to Acquire, took the lock, ran once and released it
+    expect(released).toBe(1);
+    expect(t.log).toEqual(['racer start', 'racer end']);
     expect(await t.lock()).toBeUndefined();
   });
 
