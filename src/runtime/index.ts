@@ -1,5 +1,5 @@
 // cdk-serverless-patterns-runtime: helpers for the handler code users deploy with the patterns.
-export { jobWorker } from './job-worker';
+export { jobWorker, LeaseHeldError } from './job-worker';
 export type { Job, JobHandler, JobWorkerOptions } from './job-worker';
 export { fanOutConsumer, unwrapBody } from './fan-out-consumer';
 export type { FanOutMessage, FanOutMessageHandler, FanOutConsumerOptions } from './fan-out-consumer';

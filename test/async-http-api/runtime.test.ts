@@ -12,7 +12,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ENV } from '../../src/async-http-api/runtime/env';
 import { jobStatus } from '../../src/async-http-api/runtime/status.handler';
-import { jobIdForKey, submitJob, SubmitConfig } from '../../src/async-http-api/runtime/submit.handler';
+import { submitJob, SubmitConfig } from '../../src/async-http-api/runtime/submit.handler';
 import { jobWorker } from '../../src/runtime';
 import { httpApiEvent } from '../fixtures/events';
 import { RunningEmulator, startDynalite, startFauxqs, uniqueName } from '../helpers/emulators';
@@ -20,6 +20,8 @@ import { EventSourceMapping } from '../helpers/event-source';
 import { createJobPipeline, JobPipeline } from '../helpers/job-pipeline';
 
 const MAX_RECEIVE_COUNT = 3;
+const ALICE = 'arn:aws:iam::123456789012:user/alice';
+const BOB = 'arn:aws:iam::123456789012:user/bob';
 
 let sqsEmulator: RunningEmulator;
 let dynamoEmulator: RunningEmulator;
@@ -42,24 +44,33 @@ function newPipeline(extra: Partial<SubmitConfig> = {}): Promise<Pipeline> {
   return createJobPipeline(MAX_RECEIVE_COUNT, extra);
 }
 
-function post(body: string | undefined, headers: Record<string, string> = { 'content-type': 'application/json' }) {
-  return httpApiEvent({ method: 'POST', path: '/jobs', routeKey: 'POST /jobs', body, headers });
+/** Who calls: an IAM user ARN (the fixture's default is alice), or a whole authorizer context. */
+type Caller = string | { authorizer?: Record<string, unknown> };
+
+function as<T extends { requestContext: unknown }>(event: T, caller?: Caller): T {
+  if (caller === undefined) return event;
+  const authorizer = typeof caller === 'string' ? { iam: { userArn: caller } } : caller.authorizer;
+  return { ...event, requestContext: { ...(event.requestContext as object), authorizer } };
 }
 
-function get(jobId: string) {
-  return httpApiEvent({ method: 'GET', path: `/jobs/${jobId}`, routeKey: 'GET /jobs/{jobId}', pathParameters: { jobId } });
+function post(body: string | undefined, headers: Record<string, string> = { 'content-type': 'application/json' }, caller?: Caller) {
+  return as(httpApiEvent({ method: 'POST', path: '/jobs', routeKey: 'POST /jobs', body, headers }), caller);
+}
+
+function get(jobId: string, caller?: Caller) {
+  return as(httpApiEvent({ method: 'GET', path: `/jobs/${jobId}`, routeKey: 'GET /jobs/{jobId}', pathParameters: { jobId } }), caller);
 }
 
 function bodyOf(response: APIGatewayProxyStructuredResultV2): any {
   return JSON.parse(response.body!);
 }
 
-async function submit(p: Pipeline, body: string | undefined, headers?: Record<string, string>) {
-  return submitJob(post(body, headers), p.config, p.store, sqs);
+async function submit(p: Pipeline, body: string | undefined, headers?: Record<string, string>, caller?: Caller) {
+  return submitJob(post(body, headers, caller), p.config, p.store, sqs);
 }
 
-async function status(p: Pipeline, jobId: string) {
-  const response = await jobStatus(get(jobId), p.store);
+async function status(p: Pipeline, jobId: string, caller?: Caller) {
+  const response = await jobStatus(get(jobId, caller), p.store);
   return { statusCode: response.statusCode, body: bodyOf(response) };
 }
 
@@ -202,7 +213,7 @@ describe('Idempotency-Key', () => {
     expect(second.statusCode).toBe(202);
     expect(bodyOf(second).jobId).toBe(bodyOf(first).jobId);
     expect(await visibleMessages(p.queueUrl)).toBe(1);
-    expect(await itemCount(p.tableName)).toBe(1);
+    expect(await itemCount(p.tableName)).toBe(2); // the job and its key item
   });
 
   test('the same key with a different body is rejected with 422 and enqueues nothing more', async () => {
@@ -215,9 +226,35 @@ describe('Idempotency-Key', () => {
     expect(await visibleMessages(p.queueUrl)).toBe(1);
   });
 
-  test('two callers using the same key get different jobs', () => {
-    expect(jobIdForKey('arn:aws:iam::1:user/alice', 'k')).not.toBe(jobIdForKey('arn:aws:iam::1:user/bob', 'k'));
-    expect(jobIdForKey('arn:aws:iam::1:user/alice', 'k')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  test('two callers using the same key get different jobs, each queued once', async () => {
+    const p = await newPipeline();
+    const headers = { 'content-type': 'application/json', 'idempotency-key': 'order-42' };
+    const alice = bodyOf(await submit(p, '{"order":42}', headers, ALICE)).jobId;
+    const bob = bodyOf(await submit(p, '{"order":42}', headers, BOB)).jobId;
+    expect(alice).not.toBe(bob);
+    expect(await visibleMessages(p.queueUrl)).toBe(2);
+  });
+
+  test('the job id of a keyed request is random: the same caller and key in another deployment get another id', async () => {
+    // On v0.1 the id was sha256(caller + key), computable by anyone who knows both.
+    const headers = { 'content-type': 'application/json', 'idempotency-key': 'order-42' };
+    const first = bodyOf(await submit(await newPipeline(), '{}', headers, ALICE)).jobId;
+    const second = bodyOf(await submit(await newPipeline(), '{}', headers, ALICE)).jobId;
+    expect(first).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/); // RFC 9562 version 4
+    expect(first).not.toBe(second);
+  });
+
+  test('the key is stored hashed with its owner, apart from the job: the table holds no item named after the key or the job id derivation', async () => {
+    const p = await newPipeline();
+    const { jobId } = bodyOf(await submit(p, '{}', { 'content-type': 'application/json', 'idempotency-key': 'order-42' }, ALICE));
+    const items = (await ddb.send(new ScanCommand({ TableName: p.tableName }))).Items!;
+    const keyItem = items.find((i) => i.jobId.S!.startsWith('idempotency#'))!;
+    expect(items).toHaveLength(2);
+    expect(keyItem.jobId.S).toMatch(/^idempotency#[0-9a-f]{64}$/);
+    expect(keyItem.targetJobId.S).toBe(jobId);
+    expect(JSON.stringify(items)).not.toContain('order-42');
+    // and GET cannot reach the key item: it is not a job id
+    expect((await status(p, keyItem.jobId.S!, ALICE)).statusCode).toBe(400);
   });
 });
 
@@ -371,5 +408,134 @@ describe('the deployed handler entry points', () => {
     const response = await handler!(get('00000000-0000-4000-8000-000000000000'));
     expect(response.statusCode).toBe(500);
     expect(bodyOf(response)).toEqual({ error: 'InternalError', message: 'the job status could not be read; try again' });
+  });
+});
+
+describe('jobs belong to their owner', () => {
+  const UNKNOWN = '00000000-0000-4000-8000-000000000000';
+
+  test('another IAM caller reading a job gets 404 with the very body of an unknown id', async () => {
+    const p = await newPipeline();
+    const { jobId } = bodyOf(await submit(p, '{}', undefined, ALICE));
+    const own = await status(p, jobId, ALICE);
+    const other = await status(p, jobId, BOB);
+    const unknown = await status(p, UNKNOWN, BOB);
+    expect(own.statusCode).toBe(200);
+    expect(other.statusCode).toBe(404);
+    expect(other.body).toEqual({ ...unknown.body, message: unknown.body.message.replace(UNKNOWN, jobId) });
+  });
+
+  test('with a JWT authorizer the owner is issuer + subject: the same sub from another issuer is someone else', async () => {
+    const p = await newPipeline();
+    const jwt = (iss: string, sub: string) => ({ authorizer: { jwt: { claims: { iss, sub }, scopes: null } } });
+    const { jobId } = bodyOf(await submit(p, '{}', undefined, jwt('https://idp.example.com', 'user-1')));
+    expect((await status(p, jobId, jwt('https://idp.example.com', 'user-1'))).statusCode).toBe(200);
+    expect((await status(p, jobId, jwt('https://idp.example.com', 'user-2'))).statusCode).toBe(404);
+    expect((await status(p, jobId, jwt('https://evil.example.com', 'user-1'))).statusCode).toBe(404);
+    expect((await p.store.get(jobId))!.owner).toBe('https://idp.example.com|user-1');
+  });
+
+  test('with a Lambda authorizer the owner is its principalId', async () => {
+    const p = await newPipeline();
+    const lambdaAuth = (principalId: string) => ({ authorizer: { lambda: { principalId } } });
+    const { jobId } = bodyOf(await submit(p, '{}', undefined, lambdaAuth('tenant-a')));
+    expect((await status(p, jobId, lambdaAuth('tenant-a'))).statusCode).toBe(200);
+    expect((await status(p, jobId, lambdaAuth('tenant-b'))).statusCode).toBe(404);
+  });
+
+  test('an API without authorization has one owner: every anonymous caller reads every job', async () => {
+    const p = await newPipeline();
+    const { jobId } = bodyOf(await submit(p, '{}', undefined, { authorizer: undefined }));
+    expect((await status(p, jobId, { authorizer: undefined })).statusCode).toBe(200);
+    expect((await status(p, jobId, ALICE)).statusCode).toBe(404);
+  });
+
+  test('fails with 403 when an authorizer ran but named no caller, and writes nothing', async () => {
+    const p = await newPipeline();
+    const response = await submit(p, '{}', undefined, { authorizer: { jwt: { claims: { iss: 'https://idp.example.com' } } } });
+    expect(response.statusCode).toBe(403);
+    expect(bodyOf(response).error).toBe('UnknownCaller');
+    expect(await itemCount(p.tableName)).toBe(0);
+  });
+
+  test('another caller replaying the owner\'s Idempotency-Key gets a job of their own, never the owner\'s', async () => {
+    const p = await newPipeline();
+    const headers = { 'content-type': 'application/json', 'idempotency-key': 'order-42' };
+    const mine = bodyOf(await submit(p, '{"secret":1}', headers, ALICE)).jobId;
+    const theirs = await submit(p, '{"secret":1}', headers, BOB);
+    expect(bodyOf(theirs).jobId).not.toBe(mine);
+    expect((await status(p, mine, BOB)).statusCode).toBe(404);
+  });
+});
+
+describe('hostile input is answered as documented, never with a 5xx or a stack trace', () => {
+  const json = { 'content-type': 'application/json' };
+  const deep = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+  const schema: Schema = { type: 'array' };
+
+  test.each([
+    ['an Idempotency-Key of 256 characters', '{}', { ...json, 'idempotency-key': 'k'.repeat(256) }, 400, 'InvalidIdempotencyKey'],
+    ['an Idempotency-Key with a control character', '{}', { ...json, 'idempotency-key': 'order\u000142' }, 400, 'InvalidIdempotencyKey'],
+    ['an Idempotency-Key with a tab', '{}', { ...json, 'idempotency-key': 'order\t42' }, 400, 'InvalidIdempotencyKey'],
+    ['an Idempotency-Key with non-ASCII characters', '{}', { ...json, 'idempotency-key': 'commande-é' }, 400, 'InvalidIdempotencyKey'],
+    ['a body nested 10,000 levels deep', deep(10_000), json, 400, 'NestingTooDeep'],
+    ['a body nested 101 levels deep', deep(101), json, 400, 'NestingTooDeep'],
+  ])('%s', async (_name, body, headers, statusCode, error) => {
+    const p = await newPipeline();
+    const response = await submit(p, body, headers as Record<string, string>);
+    expect(response.statusCode).toBe(statusCode);
+    expect(bodyOf(response)).toMatchObject({ error, message: expect.any(String) });
+    expect(response.body).not.toMatch(/ at .*\.(ts|js):\d+/);
+    expect(await itemCount(p.tableName)).toBe(0);
+    expect(await visibleMessages(p.queueUrl)).toBe(0);
+  });
+
+  test('the documented limits are in the error messages', async () => {
+    const p = await newPipeline();
+    expect(bodyOf(await submit(p, '{}', { ...json, 'idempotency-key': 'k'.repeat(256) })).message).toMatch(/1 to 255 visible ASCII characters/);
+    expect(bodyOf(await submit(p, deep(101))).message).toMatch(/deeper than 100 levels/);
+  });
+
+  test('a body nested 10,000 levels deep is rejected with 400 when a request schema is set (the validator recursed into a 500)', async () => {
+    const p = await newPipeline({ validator: new Validator(schema, '2020-12', false) });
+    const response = await submit(p, deep(10_000));
+    expect(response.statusCode).toBe(400);
+    expect(bodyOf(response).error).toBe('NestingTooDeep');
+  });
+
+  test('an Idempotency-Key of exactly 255 characters and a body nested 100 levels are accepted', async () => {
+    const p = await newPipeline();
+    const response = await submit(p, deep(100), { ...json, 'idempotency-key': 'k'.repeat(255) });
+    expect(response.statusCode).toBe(202);
+  });
+
+  test.each([
+    ['a JSON array', '[1,"two",{"three":3}]', [1, 'two', { three: 3 }]],
+    ['a bare string', '"hello"', 'hello'],
+    ['a bare number beyond double precision', '12345678901234567890', 12345678901234567000],
+    ['null', 'null', null],
+    ['a string with U+FFFF, which SQS messages may not carry raw', '{"s":"a\uffffb"}', { s: 'a\uffffb' }],
+  ])('%s is accepted and the worker receives it as sent', async (_name, body, expected) => {
+    const p = await newPipeline();
+    const received: unknown[] = [];
+    const accepted = await submit(p, body);
+    await new EventSourceMapping(p.queueUrl, jobWorker(async (job) => received.push(job.payload))).drain();
+    expect(accepted.statusCode).toBe(202);
+    expect(received).toEqual([expected]);
+    expect((await status(p, bodyOf(accepted).jobId)).body.status).toBe('SUCCEEDED');
+  });
+
+  test.each([
+    ['an encoded slash', 'a%2Fb'],
+    ['a decoded slash', '00000000-0000-4000-8000-000000000000/../x'],
+    ['unicode', '０００００００-0000-4000-8000-000000000000'],
+    ['an upper-case UUID', '00000000-0000-4000-8000-00000000000A'],
+    ['the empty string', ''],
+    ['an Idempotency-Key item id', `idempotency#${'0'.repeat(64)}`],
+  ])('a jobId with %s answers 400 InvalidJobId JSON', async (_name, jobId) => {
+    const p = await newPipeline();
+    const response = await status(p, jobId);
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toEqual({ error: 'InvalidJobId', message: 'jobId must be a lower-case UUID as returned by POST /jobs' });
   });
 });
