@@ -3,10 +3,11 @@
  * against fauxqs (SQS, SNS) and dynalite (DynamoDB) on 127.0.0.1 with the AWS SDK v3 clients.
  * EventBridge has no local emulator: only its client is mocked (aws-sdk-client-mock).
  */
+import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Schema, Validator } from '@cfworker/json-schema';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -14,7 +15,7 @@ import { ENV } from '../../src/async-http-api/runtime/env';
 import { jobStatus } from '../../src/async-http-api/runtime/status.handler';
 import { submitJob, SubmitConfig } from '../../src/async-http-api/runtime/submit.handler';
 import { jobWorker } from '../../src/runtime';
-import { httpApiEvent } from '../fixtures/events';
+import { httpApiEvent, lambdaContext, sqsEvent } from '../fixtures/events';
 import { RunningEmulator, startDynalite, startFauxqs, uniqueName } from '../helpers/emulators';
 import { EventSourceMapping } from '../helpers/event-source';
 import { createJobPipeline, JobPipeline } from '../helpers/job-pipeline';
@@ -537,5 +538,174 @@ describe('hostile input is answered as documented, never with a 5xx or a stack t
     const response = await status(p, jobId);
     expect(response.statusCode).toBe(400);
     expect(response.body).toEqual({ error: 'InvalidJobId', message: 'jobId must be a lower-case UUID as returned by POST /jobs' });
+  });
+});
+
+describe('leases: one delivery at a time runs a job', () => {
+  async function receiveOne(queueUrl: string) {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({
+      QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+    }));
+    expect(Messages).toHaveLength(1);
+    return Messages[0];
+  }
+  async function queueArnOf(queueUrl: string) {
+    return (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  }
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  test('the same message delivered twice at once runs the job function once; the second delivery is reported failed, to come back later', async () => {
+    // GIVEN
+    const p = await newPipeline();
+    let calls = 0;
+    const worker = jobWorker(async () => {
+      calls++;
+      await sleep(300);
+      return 'done';
+    });
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    const message = await receiveOne(p.queueUrl);
+    const event = sqsEvent(await queueArnOf(p.queueUrl), [message]);
+    // WHEN
+    const [first, second] = await Promise.all([worker(event, lambdaContext()), sleep(50).then(() => worker(event, lambdaContext()))]);
+    // THEN
+    expect(calls).toBe(1);
+    expect(first.batchItemFailures).toEqual([]);
+    expect(second.batchItemFailures).toEqual([{ itemIdentifier: message.MessageId }]);
+    expect((await status(p, jobId)).body).toMatchObject({ status: 'SUCCEEDED', attempts: 1, result: 'done' });
+  });
+
+  test('a delivery that finds another delivery\'s live lease does not run the job function', async () => {
+    const p = await newPipeline();
+    let calls = 0;
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    await p.store.acquireLease(jobId, 'another-delivery', Date.now() + 60_000);
+    const message = await receiveOne(p.queueUrl);
+    const response = await jobWorker(async () => ++calls)(sqsEvent(await queueArnOf(p.queueUrl), [message]), lambdaContext());
+    expect(calls).toBe(0);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: message.MessageId }]);
+    expect((await p.store.get(jobId))).toMatchObject({ status: 'RUNNING', leaseToken: 'another-delivery', attempts: 1 });
+  });
+
+  test('a lease that expired (its worker died) is taken over, and only the new holder records the outcome', async () => {
+    const p = await newPipeline();
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    await p.store.acquireLease(jobId, 'dead-delivery', Date.now() - 1);
+    await new EventSourceMapping(p.queueUrl, jobWorker(async () => 'taken over')).drain();
+    expect(await p.store.markSucceeded(jobId, 'late', 'dead-delivery')).toBe(false); // the dead one wakes up late
+    expect((await status(p, jobId)).body).toMatchObject({ status: 'SUCCEEDED', attempts: 2, result: 'taken over' });
+  });
+
+  test('a failed attempt gives its lease up, so the retry runs at once', async () => {
+    const p = await newPipeline();
+    const attempts: number[] = [];
+    const worker = jobWorker(async (job) => {
+      attempts.push(job.attempt);
+      if (job.attempt === 1) throw new Error('transient');
+      return 'ok';
+    });
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    const mapping = new EventSourceMapping(p.queueUrl, worker);
+    await mapping.pollOnce();
+    const between = await p.store.get(jobId);
+    await mapping.drain();
+    expect(between).toMatchObject({ status: 'RUNNING', lastError: { name: 'Error', message: 'transient' } });
+    expect(between!.leaseExpiresAt).toBeUndefined();
+    expect(attempts).toEqual([1, 2]);
+  });
+
+  test('a job longer than the visibility timeout is not redelivered while it runs: the heartbeat extends the message and the lease', async () => {
+    // GIVEN a queue whose messages reappear after 1 second, and a job that runs 3.5 seconds
+    const p = await newPipeline();
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: p.queueUrl, Attributes: { VisibilityTimeout: '1' } }));
+    let calls = 0;
+    const worker = jobWorker(async () => {
+      calls++;
+      await sleep(3_500);
+      return 'long';
+    }, { leaseSeconds: 1.5, heartbeatSeconds: 0.4 });
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    const first = new EventSourceMapping(p.queueUrl, worker);
+    const second = new EventSourceMapping(p.queueUrl, worker);
+    // WHEN a second poller keeps polling while the first delivery runs
+    const running = first.pollOnce();
+    let receivedBySecond = 0;
+    const leases: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      await sleep(250);
+      receivedBySecond += (await second.pollOnce()).received;
+      leases.push((await p.store.get(jobId))?.leaseExpiresAt ?? 0);
+    }
+    await running;
+    // THEN
+    expect(receivedBySecond).toBe(0);
+    expect(calls).toBe(1);
+    expect(Math.max(...leases)).toBeGreaterThan(leases[0]); // extended
+    expect((await status(p, jobId)).body).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    expect(await visibleMessages(p.queueUrl)).toBe(0);
+  });
+
+  test('the heartbeat stops at the invocation\'s deadline: the lease ends shortly after it, so a redelivery can take over', async () => {
+    const p = await newPipeline();
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    const message = await receiveOne(p.queueUrl);
+    const started = Date.now();
+    const context = { ...lambdaContext(), getRemainingTimeInMillis: () => 1_000 };
+    const worker = jobWorker(async () => {
+      await sleep(2_500); // past the 1 s deadline: Lambda would have stopped the invocation
+      return 'too late';
+    }, { leaseSeconds: 30, heartbeatSeconds: 0.2 });
+    void worker(sqsEvent(await queueArnOf(p.queueUrl), [message]), context);
+    await sleep(2_200);
+    const record = await p.store.get(jobId);
+    expect(record!.status).toBe('RUNNING');
+    expect(record!.leaseExpiresAt).toBeLessThanOrEqual(started + 1_000 + 1_000 + 100); // deadline + 1 s grace
+    await sleep(500);
+  });
+
+  test('each job in a batch logs with its own correlation id, through job.logger and the worker\'s own lines', async () => {
+    // GIVEN three jobs in one batch, whose functions interleave
+    const p = await newPipeline();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(bodyOf(await submit(p, JSON.stringify({ delay: 90 - i * 40 }))).jobId);
+    const lines: Array<Record<string, unknown>> = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      for (const line of String(chunk).split('\n').filter(Boolean)) {
+        try {
+          lines.push(JSON.parse(line));
+        } catch {
+          // not a log line
+        }
+      }
+      return true;
+    });
+    try {
+      const worker = jobWorker(async (job: { payload: { delay: number }; logger: Logger; jobId: string }) => {
+        job.logger.info('working');
+        await sleep(job.payload.delay);
+        job.logger.info('done working', { mine: job.jobId });
+        return 1;
+      }, { logger: new Logger({ logLevel: 'INFO', serviceName: 'reports' }) });
+      // WHEN
+      await new EventSourceMapping(p.queueUrl, worker).drain();
+    } finally {
+      write.mockRestore();
+    }
+    // THEN every line of a job carries that job's id as correlation id
+    const relevant = lines.filter((l) => ['working', 'done working', 'job succeeded'].includes(String(l.message)));
+    expect(relevant).toHaveLength(9);
+    for (const line of relevant) expect(line.correlation_id).toBe(line.jobId);
+    expect(new Set(relevant.map((l) => l.correlation_id))).toEqual(new Set(ids));
+    expect(relevant.filter((l) => l.message === 'done working').every((l) => l.mine === l.correlation_id)).toBe(true);
+  });
+
+  test('a batch in which every job fails reports every record as an item failure instead of failing the invocation', async () => {
+    const p = await newPipeline();
+    for (let i = 0; i < 3; i++) await submit(p, '{}');
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: p.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    const response = await jobWorker(async () => {
+      throw new Error('down');
+    })(sqsEvent(await queueArnOf(p.queueUrl), Messages), lambdaContext());
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(Messages.map((m) => m.MessageId).sort());
   });
 });
