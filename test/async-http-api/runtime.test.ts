@@ -3,6 +3,7 @@
  * against fauxqs (SQS, SNS) and dynalite (DynamoDB) on 127.0.0.1 with the AWS SDK v3 clients.
  * EventBridge has no local emulator: only its client is mocked (aws-sdk-client-mock).
  */
+import { createHash } from 'crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -11,7 +12,9 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, S
 import { Schema, Validator } from '@cfworker/json-schema';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { recordDeadLetteredJobs } from '../../src/async-http-api/runtime/dlq.handler';
 import { ENV } from '../../src/async-http-api/runtime/env';
+import { idempotencyItemKey } from '../../src/async-http-api/runtime/job-store';
 import { jobStatus } from '../../src/async-http-api/runtime/status.handler';
 import { submitJob, SubmitConfig } from '../../src/async-http-api/runtime/submit.handler';
 import { jobWorker } from '../../src/runtime';
@@ -43,6 +46,10 @@ type Pipeline = JobPipeline;
 /** A fresh table, queue and DLQ (redrive after MAX_RECEIVE_COUNT), and the environment the construct sets. */
 function newPipeline(extra: Partial<SubmitConfig> = {}): Promise<Pipeline> {
   return createJobPipeline(MAX_RECEIVE_COUNT, extra);
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** Who calls: an IAM user ARN (the fixture's default is alice), or a whole authorizer context. */
@@ -707,5 +714,126 @@ describe('leases: one delivery at a time runs a job', () => {
       throw new Error('down');
     })(sqsEvent(await queueArnOf(p.queueUrl), Messages), lambdaContext());
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(Messages.map((m) => m.MessageId).sort());
+  });
+});
+
+describe('no stuck jobs', () => {
+  const keyed = (key: string) => ({ 'content-type': 'application/json', 'idempotency-key': key });
+
+  test('a repeated Idempotency-Key after a failed enqueue (503) enqueues the job again, and it runs', async () => {
+    // GIVEN a submit whose enqueue failed
+    const p = await newPipeline();
+    const broken = { ...p.config, queueUrl: `${p.queueUrl}-does-not-exist` };
+    const failed = await submitJob(post('{"a":1}', keyed('order-9')), broken, p.store, sqs);
+    // WHEN the client retries with the same key, as the 503 tells it to
+    const retried = await submit(p, '{"a":1}', keyed('order-9'));
+    const before = await status(p, bodyOf(retried).jobId);
+    await new EventSourceMapping(p.queueUrl, jobWorker(async () => 'ran')).drain();
+    // THEN
+    expect(failed.statusCode).toBe(503);
+    expect(bodyOf(failed).message).toMatch(/same Idempotency-Key/);
+    expect(retried.statusCode).toBe(202);
+    expect(bodyOf(retried).status).toBe('PENDING');
+    expect(before.body.error).toBeUndefined();
+    expect((await status(p, bodyOf(retried).jobId)).body).toMatchObject({ status: 'SUCCEEDED', result: 'ran', attempts: 1 });
+  });
+
+  test('a repeated Idempotency-Key on a job PENDING for longer than the threshold (the submit died before enqueueing) enqueues it again', async () => {
+    const p = await newPipeline();
+    const longAgo = new Date(Date.now() - (p.config.stalePendingSeconds + 60) * 1000);
+    const jobId = '11111111-1111-4111-8111-111111111111';
+    await p.store.claimIdempotencyKey(idempotencyItemKey(ALICE, 'k-stale'), { jobId, payloadHash: sha256('{}'), ttlSeconds: 3600 }, longAgo);
+    await p.store.createPending({ jobId, owner: ALICE, payloadHash: sha256('{}'), ttlSeconds: 3600 }, longAgo);
+    const repeat = await submit(p, '{}', keyed('k-stale'), ALICE);
+    expect(bodyOf(repeat)).toMatchObject({ jobId, status: 'PENDING' });
+    expect(await visibleMessages(p.queueUrl)).toBe(1);
+  });
+
+  test('a repeated Idempotency-Key on a recently PENDING job does not enqueue it twice', async () => {
+    const p = await newPipeline();
+    await submit(p, '{}', keyed('k-fresh'));
+    await submit(p, '{}', keyed('k-fresh'));
+    expect(await visibleMessages(p.queueUrl)).toBe(1);
+  });
+
+  test('a key recorded without its job (the submit died between the two writes) records and enqueues the job on repeat', async () => {
+    const p = await newPipeline();
+    const jobId = '22222222-2222-4222-8222-222222222222';
+    await p.store.claimIdempotencyKey(idempotencyItemKey(ALICE, 'k-half'), { jobId, payloadHash: sha256('{}'), ttlSeconds: 3600 });
+    const repeat = await submit(p, '{}', keyed('k-half'), ALICE);
+    expect(bodyOf(repeat)).toMatchObject({ jobId, status: 'PENDING' });
+    expect(await visibleMessages(p.queueUrl)).toBe(1);
+    expect((await status(p, jobId, ALICE)).statusCode).toBe(200);
+  });
+});
+
+describe('the dead-letter consumer', () => {
+  async function inboxFor(): Promise<string> {
+    const sns = new SNSClient({});
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: uniqueName('done') }));
+    const inbox = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('inbox') }));
+    const inboxArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: inbox.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn;
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: inboxArn, Attributes: { RawMessageDelivery: 'true' } }));
+    process.env[ENV.COMPLETION_TOPIC_ARN] = TopicArn;
+    return inbox.QueueUrl!;
+  }
+  async function notices(inboxUrl: string) {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: inboxUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    return Messages.map((m) => JSON.parse(m.Body!));
+  }
+  async function deadLetter(p: Pipeline, body: string) {
+    await sqs.send(new SendMessageCommand({ QueueUrl: p.deadLetterQueueUrl, MessageBody: body }));
+    return new EventSourceMapping(p.deadLetterQueueUrl, (event, context) => recordDeadLetteredJobs(event, p.store, context)).pollOnce(1);
+  }
+
+  test('records a job left RUNNING by a crashed last delivery FAILED, with the last recorded error, and sends JobFailed', async () => {
+    // GIVEN a job whose attempt failed, and whose last delivery then crashed (lease expired)
+    const p = await newPipeline();
+    const inbox = await inboxFor();
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    await p.store.acquireLease(jobId, 'attempt-1', Date.now() + 60_000);
+    await p.store.releaseLease(jobId, 'attempt-1', { name: 'TimeoutError', message: 'renderer timed out' });
+    await p.store.acquireLease(jobId, 'attempt-2', Date.now() - 1);
+    // WHEN its message reaches the DLQ
+    const polled = await deadLetter(p, JSON.stringify({ jobId, payload: {} }));
+    // THEN
+    const job = (await status(p, jobId)).body;
+    expect(polled).toEqual({ received: 1, failed: 0 });
+    expect(job).toMatchObject({ status: 'FAILED', attempts: 2, error: { name: 'DeliveryFailed' } });
+    expect(job.error.message).toMatch(/crashed, ran out of memory or timed out.*last recorded error was TimeoutError: renderer timed out/);
+    expect(await notices(inbox)).toEqual([{ type: 'JobFailed', jobId, error: job.error }]);
+  });
+
+  test('leaves a finished job alone and sends nothing (the worker recorded its last failure itself)', async () => {
+    const p = await newPipeline();
+    const inbox = await inboxFor();
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    await p.store.acquireLease(jobId, 'last', Date.now() + 60_000);
+    await p.store.markFailed(jobId, { name: 'Error', message: 'boom' }, 'last');
+    expect(await deadLetter(p, JSON.stringify({ jobId, payload: {} }))).toEqual({ received: 1, failed: 0 });
+    expect((await status(p, jobId)).body).toMatchObject({ status: 'FAILED', error: { name: 'Error', message: 'boom' } });
+    expect(await notices(inbox)).toEqual([]);
+  });
+
+  test('retries later a job that a delivery still runs under a live lease', async () => {
+    const p = await newPipeline();
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    await p.store.acquireLease(jobId, 'alive', Date.now() + 60_000);
+    expect(await deadLetter(p, JSON.stringify({ jobId, payload: {} }))).toEqual({ received: 1, failed: 1 });
+    expect((await status(p, jobId)).body.status).toBe('RUNNING');
+  });
+
+  test('records a PENDING job FAILED (a job that never started, e.g. its deliveries all found another lease)', async () => {
+    const p = await newPipeline();
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    await deadLetter(p, JSON.stringify({ jobId, payload: {} }));
+    expect((await status(p, jobId)).body).toMatchObject({ status: 'FAILED', attempts: 0, error: { name: 'DeliveryFailed' } });
+  });
+
+  test('drops messages that are not jobs, and unknown jobs', async () => {
+    const p = await newPipeline();
+    expect(await deadLetter(p, 'not json')).toEqual({ received: 1, failed: 0 });
+    expect(await deadLetter(p, JSON.stringify({ jobId: '33333333-3333-4333-8333-333333333333' }))).toEqual({ received: 1, failed: 0 });
+    expect(await visibleMessages(p.deadLetterQueueUrl)).toBe(0);
   });
 });
