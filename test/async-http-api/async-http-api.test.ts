@@ -211,7 +211,12 @@ describe('AsyncHttpApi infrastructure', () => {
     expect(actions).not.toContain('sqs:SendMessage');
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'Default/Reports: records dead-lettered jobs FAILED',
-      Environment: { Variables: Match.objectLike({ COMPLETION_EVENT_BUS_NAME: stack.resolve(bus.eventBusName), COMPLETION_TOPIC_ARN: stack.resolve(topic.topicArn) }) },
+      Environment: {
+        Variables: Match.objectLike({
+          COMPLETION_EVENT_BUS_NAME: stack.resolve(bus.eventBusName),
+          COMPLETION_TOPIC_ARN: stack.resolve(topic.topicArn),
+        }),
+      },
     });
   });
 
