@@ -42,6 +42,8 @@ const ASYNC_HTTP_API_DEFAULTS = {
   /** Library handlers answer HTTP requests: small and quick. */
   apiFunctionMemorySize: 256,
   apiFunctionTimeout: Duration.seconds(10),
+  /** The dead-letter consumer: 6 x its timeout must fit the DLQ's default 30 s visibility timeout. */
+  deadLetterFunctionTimeout: Duration.seconds(5),
   /** The worker's own default: long-running work is why this pattern exists. */
   workerTimeout: Duration.minutes(5),
 } as const;
@@ -299,6 +301,8 @@ export class AsyncHttpApi extends Construct {
     this.deadLetterFunction = new ServerlessFunction(this, 'DeadLetterFunction', {
       ...apiFunctionDefaults,
       invocation: FunctionInvocation.QUEUE,
+      // 6 x 5 s fits the DLQ's 30 s visibility timeout (a few table writes per record need far less).
+      timeout: ASYNC_HTTP_API_DEFAULTS.deadLetterFunctionTimeout,
       code: bundledHandlerCode('async-http-api', 'dlq'),
       description: `${this.node.path}: records dead-lettered jobs FAILED`,
       environment: {

@@ -192,6 +192,7 @@ describe('AsyncHttpApi infrastructure', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'Default/Reports: records dead-lettered jobs FAILED',
       Architectures: ['arm64'],
+      Timeout: 5, // 6 x 5 s = the DLQ's 30 s visibility timeout
       Environment: { Variables: { JOBS_TABLE_NAME: stack.resolve(api.jobsTable.tableName) } },
     });
   });
