@@ -511,6 +511,16 @@ describe('hostile input is answered as documented, never with a 5xx or a stack t
     expect(bodyOf(response).error).toBe('NestingTooDeep');
   });
 
+  test('a body within maxPayloadBytes whose queue message would exceed 256 KiB once U+FFFF is escaped gets 413, not a 503 that no retry can fix', async () => {
+    const p = await newPipeline();
+    const body = JSON.stringify({ s: '\uffff'.repeat(80_000) }); // 240 KB as sent, 480 KB escaped
+    const response = await submit(p, body);
+    expect(Buffer.byteLength(body)).toBeLessThan(p.config.maxPayloadBytes);
+    expect(response.statusCode).toBe(413);
+    expect(bodyOf(response).message).toMatch(/the limit is 262144/);
+    expect(await itemCount(p.tableName)).toBe(0);
+  });
+
   test('an Idempotency-Key of exactly 255 characters and a body nested 100 levels are accepted', async () => {
     const p = await newPipeline();
     const response = await submit(p, deep(100), { ...json, 'idempotency-key': 'k'.repeat(255) });

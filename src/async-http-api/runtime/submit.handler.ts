@@ -8,7 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Validator } from '@cfworker/json-schema';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { DEFAULT_STALE_PENDING_SECONDS, ENV, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES } from './env';
+import { DEFAULT_STALE_PENDING_SECONDS, ENV, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, SQS_MAX_MESSAGE_BYTES } from './env';
 import { baseUrl, errorResponse, header, json, jsonDepthExceeds, ownerOf } from './http';
 import { idempotencyItemKey, JobRecord, JobStore, NewJob } from './job-store';
 
@@ -85,6 +85,11 @@ export async function submitJob(
     payload = JSON.parse(body);
   } catch (error) {
     return errorResponse(400, 'InvalidJson', `the body is not valid JSON: ${(error as Error).message}`);
+  }
+  // Escaping what SQS cannot carry (U+FFFE, U+FFFF) makes the message longer than the body.
+  const messageBytes = Buffer.byteLength(messageBody('00000000-0000-0000-0000-000000000000', body));
+  if (messageBytes > SQS_MAX_MESSAGE_BYTES) {
+    return errorResponse(413, 'PayloadTooLarge', `the body needs ${messageBytes} bytes as a queue message (U+FFFE and U+FFFF are escaped); the limit is ${SQS_MAX_MESSAGE_BYTES}`);
   }
   const validation = cfg.validator?.validate(payload);
   if (validation && !validation.valid) {
