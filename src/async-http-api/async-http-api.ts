@@ -198,7 +198,7 @@ export class AsyncHttpApi extends Construct {
    * the error, and the `DeadLetteredJobsAlarm` fires on every one.
    */
   public readonly deadLetterFunction: ServerlessFunction;
-  /** Every alarm of the pattern: queue, DLQ, functions and API 5xx. */
+  /** Every alarm of the pattern: queue, DLQ, dead-lettered jobs, functions and API 5xx. */
   public readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: AsyncHttpApiProps) {
@@ -314,8 +314,10 @@ export class AsyncHttpApi extends Construct {
     this.jobsTable.grant(this.deadLetterFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     props.completionEventBus?.grantPutEventsTo(this.deadLetterFunction);
     props.completionTopic?.grantPublish(this.deadLetterFunction);
-    const deadLetterSource = new lambdaEventSources.SqsEventSource(this.deadLetterQueue, { batchSize: 10, reportBatchItemFailures: true });
-    this.deadLetterFunction.addEventSource(deadLetterSource);
+    this.deadLetterFunction.addEventSource(new lambdaEventSources.SqsEventSource(this.deadLetterQueue, {
+      batchSize: 10,
+      reportBatchItemFailures: true,
+    }));
     acknowledgeNagFindings(this.deadLetterFunction.node.findChild(`SqsEventSource:${Names.nodeUniqueId(this.deadLetterQueue.node)}`), [
       { id: 'Serverless-LambdaEventSourceMappingDestination', reason: 'This mapping consumes the dead-letter queue itself: a message it fails on stays there (14 days) and is retried; the dead-lettered jobs alarm and the function\'s error alarm page' },
     ]);
