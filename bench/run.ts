@@ -10,6 +10,7 @@ import '../test/helpers/quiet-powertools';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { benchAsyncFaults, faultTable } from './async-faults';
 import { benchAsyncPipeline } from './async-pipeline';
 import {
   architectures, costSummary, lineItemTable, priceSources, PRICES, TARGET_USD_PER_MILLION_JOBS, total, WORKLOAD,
@@ -51,6 +52,15 @@ async function main(): Promise<void> {
       'lost': pipeline.lost,
     }]);
   if (pipeline.lost !== 0) throw new Error(`lost ${pipeline.lost} jobs`);
+
+  const faults = await benchAsyncFaults(jobs, 0.01, 0.01);
+  section(`AsyncHttpApi under faults: ${jobs} jobs, 1% of deliveries crashed, 1% of messages duplicated`,
+    'The same pipeline with 8 pollers, batches of 10 and a simulated 5 s function timeout, run fault-free and then with faults, in the same process on the same emulators. '
+    + 'A crashed delivery is a job function that never returns: its invocation times out and its whole batch comes back after the 8 s visibility timeout (the finished jobs in it are dropped as duplicates, the crashed one is taken over once its lease ends). '
+    + 'A duplicated message is a second copy of a job\'s message sent at random. The dead-letter consumer runs on the DLQ throughout. '
+    + '"process jobs/s" runs until the last job\'s function returned. Targets: 0 lost, 0 stuck (every job SUCCEEDED or FAILED), 0 double runs (no job function started on a finished job).',
+    faultTable(faults));
+  if (faults.some((f) => f.lost || f.stuck || f.doubleRuns || f.failed)) throw new Error('the fault run lost, failed, left stuck or ran twice a job');
 
   console.log('\nSynth: ours vs the AWS Solutions Constructs baseline (this takes a while)');
   const synth = benchSynth(smoke, console.log);

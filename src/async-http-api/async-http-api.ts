@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as apigwv2Integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -7,6 +7,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -41,6 +42,8 @@ const ASYNC_HTTP_API_DEFAULTS = {
   /** Library handlers answer HTTP requests: small and quick. */
   apiFunctionMemorySize: 256,
   apiFunctionTimeout: Duration.seconds(10),
+  /** The dead-letter consumer: 6 x its timeout must fit the DLQ's default 30 s visibility timeout. */
+  deadLetterFunctionTimeout: Duration.seconds(5),
   /** The worker's own default: long-running work is why this pattern exists. */
   workerTimeout: Duration.minutes(5),
 } as const;
@@ -201,7 +204,13 @@ export class AsyncHttpApi extends Construct {
   public readonly submitFunction: ServerlessFunction;
   /** Handles `GET /jobs/{jobId}`. */
   public readonly statusFunction: ServerlessFunction;
-  /** Every alarm of the pattern: queue, DLQ, functions and API 5xx. */
+  /**
+   * Consumes the dead-letter queue: records FAILED (and sends `JobFailed`) each job whose last
+   * delivery crashed or timed out. The messages are deleted once recorded; the job records keep
+   * the error, and the `DeadLetteredJobsAlarm` fires on every one.
+   */
+  public readonly deadLetterFunction: ServerlessFunction;
+  /** Every alarm of the pattern: queue, DLQ, dead-lettered jobs, functions and API 5xx. */
   public readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: AsyncHttpApiProps) {
@@ -252,6 +261,8 @@ export class AsyncHttpApi extends Construct {
 
     const workerEnvironment: Record<string, string> = {
       [ENV.JOBS_TABLE_NAME]: this.jobsTable.tableName,
+      // The heartbeat extends the visibility of the messages it runs (ChangeMessageVisibility).
+      [ENV.JOBS_QUEUE_URL]: this.queue.queueUrl,
       [ENV.MAX_RECEIVE_COUNT]: String(this.jobsQueue.maxReceiveCount),
       ...(props.completionEventBus ? { [ENV.COMPLETION_EVENT_BUS_NAME]: props.completionEventBus.eventBusName } : {}),
       ...(props.completionTopic ? { [ENV.COMPLETION_TOPIC_ARN]: props.completionTopic.topicArn } : {}),
@@ -304,6 +315,31 @@ export class AsyncHttpApi extends Construct {
     });
     this.jobsTable.grant(this.statusFunction, 'dynamodb:GetItem');
 
+    // A job whose last delivery crashed or timed out reaches the DLQ still RUNNING: record it FAILED.
+    this.deadLetterFunction = new ServerlessFunction(this, 'DeadLetterFunction', {
+      ...apiFunctionDefaults,
+      invocation: FunctionInvocation.QUEUE,
+      // 6 x 5 s fits the DLQ's 30 s visibility timeout (a few table writes per record need far less).
+      timeout: ASYNC_HTTP_API_DEFAULTS.deadLetterFunctionTimeout,
+      code: bundledHandlerCode('async-http-api', 'dlq'),
+      description: `${this.node.path}: records dead-lettered jobs FAILED`,
+      environment: {
+        [ENV.JOBS_TABLE_NAME]: this.jobsTable.tableName,
+        ...(props.completionEventBus ? { [ENV.COMPLETION_EVENT_BUS_NAME]: props.completionEventBus.eventBusName } : {}),
+        ...(props.completionTopic ? { [ENV.COMPLETION_TOPIC_ARN]: props.completionTopic.topicArn } : {}),
+      },
+    });
+    this.jobsTable.grant(this.deadLetterFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    props.completionEventBus?.grantPutEventsTo(this.deadLetterFunction);
+    props.completionTopic?.grantPublish(this.deadLetterFunction);
+    this.deadLetterFunction.addEventSource(new lambdaEventSources.SqsEventSource(this.deadLetterQueue, {
+      batchSize: 10,
+      reportBatchItemFailures: true,
+    }));
+    acknowledgeNagFindings(this.deadLetterFunction.node.findChild(`SqsEventSource:${Names.nodeUniqueId(this.deadLetterQueue.node)}`), [
+      { id: 'Serverless-LambdaEventSourceMappingDestination', reason: 'This mapping consumes the dead-letter queue itself: a message it fails on stays there (14 days) and is retried; the dead-lettered jobs alarm and the function\'s error alarm page' },
+    ]);
+
     const authorizer = authorization._bind(this);
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
       description: `${this.node.path}: asynchronous jobs`,
@@ -353,6 +389,13 @@ export class AsyncHttpApi extends Construct {
       ...functionAlarms,
       ...this.submitFunction.alarms,
       ...this.statusFunction.alarms,
+      ...this.deadLetterFunction.alarms,
+      // The DLQ consumer empties the DLQ within seconds, so its depth alarm may never see a message.
+      createAlarm(this, 'DeadLetteredJobsAlarm', {
+        metric: this.deadLetterQueue.metricNumberOfMessagesReceived({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        description: `${this.node.path}: jobs were dead-lettered (their last delivery crashed, timed out or failed) and recorded FAILED; see the worker's logs`,
+      }, props),
       createAlarm(this, 'ServerErrorsAlarm', {
         metric: new cloudwatch.Metric({
           namespace: 'AWS/ApiGateway',

@@ -2,7 +2,8 @@
  * `fanOutConsumer`: wraps a function that handles one message as the SQS handler of a FanOut
  * consumer. It unwraps the body (raw delivery, an SNS envelope when raw delivery is off, or an
  * EventBridge event), parses JSON, and reports the records that failed as batch item failures,
- * so only they are retried and, after maxReceiveCount, dead-lettered. On a FIFO queue it stops at
+ * so only they are retried and, after maxReceiveCount, dead-lettered (also when every record
+ * failed: the invocation itself does not fail). On a FIFO queue it stops at
  * the first failure of the batch, so a message group stays in order.
  */
 import { BatchProcessor, EventType, processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
@@ -82,6 +83,7 @@ export function fanOutConsumer<TMessage = unknown>(
         record,
       }, context);
     };
-    return processPartialResponse(event, recordHandler, processor, { context });
+    // A batch whose every record failed is reported item by item: throwing would fail the invocation.
+    return processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
   };
 }

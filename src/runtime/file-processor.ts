@@ -2,10 +2,13 @@
  * `fileProcessor`: wraps a function that processes one uploaded object as the SQS handler of a
  * FileProcessingPipeline. It decodes the S3 event (keys are URL-encoded, `+` is a space), skips
  * `s3:TestEvent`, skips keys outside the input filter, gives the function the object and a
- * `write()` into the output bucket, publishes a `FileProcessed` notice per object, and reports
- * failed messages as batch item failures. On the last delivery it publishes `FileFailed` before
- * the message moves to the dead-letter queue.
+ * `read()`/`stream()` and a `write()` into the output bucket, and reports failed messages as
+ * batch item failures (also when the whole batch failed: the invocation itself does not fail).
+ * Notices are sent once the outcome is final: `FileProcessed` after the function succeeded (a
+ * notice that cannot be sent is logged, never a reason to process the file again), `FileFailed`
+ * after it failed on the last delivery, before the message moves to the dead-letter queue.
  */
+import type { Readable } from 'stream';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -22,8 +25,10 @@ export interface InputFile {
   readonly size: number;
   readonly eTag?: string;
   readonly versionId?: string;
-  /** Reads the object's bytes (the version that triggered the event, when versioned). */
+  /** Reads the object's bytes into memory (the version that triggered the event, when versioned). */
   read(): Promise<Buffer>;
+  /** Streams the object's bytes, for objects too large for memory (the same version as `read()`). */
+  stream(): Promise<Readable>;
   /**
    * Writes an output object under the output prefix of the output bucket; returns its full key.
    */
@@ -37,7 +42,18 @@ export interface ProcessResult {
 
 export type FileHandler = (file: InputFile, context: Context) => Promise<ProcessResult | void>;
 
-const logger = new Logger();
+export interface FileProcessorOptions {
+  /** Logger to use. @default a new Logger */
+  readonly logger?: Logger;
+  /**
+   * Send the `FileProcessed` / `FileFailed` notices to the pipeline's topic or bus (when the
+   * construct configured one). Turn off when the function sends its own.
+   * @default true
+   */
+  readonly notices?: boolean;
+}
+
+const defaultLogger = new Logger();
 const s3 = new S3Client({});
 const sns = new SNSClient({});
 const eventBridge = new EventBridgeClient({});
@@ -60,7 +76,11 @@ function matchesFilter(key: string, prefix: string, suffixes: string[]): boolean
 }
 
 /** Creates the SQS handler of a FileProcessingPipeline processor. */
-export function fileProcessor(handle: FileHandler): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+export function fileProcessor(
+  handle: FileHandler, options: FileProcessorOptions = {},
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  const logger = options.logger ?? defaultLogger;
+  const notices = options.notices ?? true;
   return async (event, context) => {
     const outputBucket = process.env[FILE_ENV.OUTPUT_BUCKET_NAME];
     if (!outputBucket) throw new Error(`fileProcessor: environment variable ${FILE_ENV.OUTPUT_BUCKET_NAME} is not set; the FileProcessingPipeline construct sets it`);
@@ -91,6 +111,10 @@ export function fileProcessor(handle: FileHandler): (event: SQSEvent, context: C
             const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: s3Record.s3.object.versionId }));
             return Buffer.from(await out.Body!.transformToByteArray());
           },
+          stream: async () => {
+            const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: s3Record.s3.object.versionId }));
+            return out.Body as Readable; // in Node.js the SDK's body is a Readable
+          },
           write: async (relativeKey, body, contentType) => {
             const outputKey = `${outputPrefix}${relativeKey}`;
             await s3.send(new PutObjectCommand({ Bucket: outputBucket, Key: outputKey, Body: body, ContentType: contentType }));
@@ -98,24 +122,32 @@ export function fileProcessor(handle: FileHandler): (event: SQSEvent, context: C
             return outputKey;
           },
         };
+        let outputs: string[];
         try {
           const result = await handle(file, context);
-          const outputs = [...written, ...(result?.outputs ?? [])];
-          await notify('FileProcessed', { bucket, key, outputBucket, outputKeys: outputs, size: file.size, durationMs: Date.now() - started });
-          logger.info('file processed', { bucket, key, outputs });
+          outputs = [...written, ...(result?.outputs ?? [])];
         } catch (error) {
           const err = error instanceof Error ? error : new Error(String(error));
           if (attempt >= maxReceiveCount) {
             logger.error('file failed on its last attempt; the event goes to the dead-letter queue', { bucket, key, error: err });
-            await notify('FileFailed', { bucket, key, error: { name: err.name, message: err.message }, attempts: attempt });
+            if (notices) {
+              await notify('FileFailed', { bucket, key, error: { name: err.name, message: err.message }, attempts: attempt })
+                .catch((noticeError) => logger.error('could not send the FileFailed notice', { bucket, key, error: noticeError as Error }));
+            }
           } else {
             logger.warn('file failed; SQS will retry', { bucket, key, attempt, error: err });
           }
           throw err;
         }
+        logger.info('file processed', { bucket, key, outputs });
+        // The outcome is final: a notice that cannot be sent must not process the file again.
+        if (notices) {
+          await notify('FileProcessed', { bucket, key, outputBucket, outputKeys: outputs, size: file.size, durationMs: Date.now() - started })
+            .catch((noticeError) => logger.error('could not send the FileProcessed notice; the file is not processed again', { bucket, key, error: noticeError as Error }));
+        }
       }
     };
-    return processPartialResponse(event, recordHandler, processor, { context });
+    return processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
   };
 }
 

@@ -1,10 +1,10 @@
 // cdk-serverless-patterns-runtime: helpers for the handler code users deploy with the patterns.
-export { jobWorker } from './job-worker';
+export { jobWorker, LeaseHeldError } from './job-worker';
 export type { Job, JobHandler, JobWorkerOptions } from './job-worker';
 export { fanOutConsumer, unwrapBody } from './fan-out-consumer';
 export type { FanOutMessage, FanOutMessageHandler, FanOutConsumerOptions } from './fan-out-consumer';
 export { fileProcessor, decodeS3Key, s3RecordsOf } from './file-processor';
-export type { InputFile, ProcessResult, FileHandler } from './file-processor';
+export type { InputFile, ProcessResult, FileHandler, FileProcessorOptions } from './file-processor';
 export { createUrlSigner } from './signed-urls';
 export type { UrlSigner, UrlSignerOptions, SignOptions } from './signed-urls';
 export { createDatabasePool, cachedAuthToken } from './database';

@@ -181,6 +181,73 @@ describe('AsyncHttpApi infrastructure', () => {
     });
   });
 
+  test('the dead-letter queue feeds the library\'s dead-letter consumer, with partial batch responses', () => {
+    const { stack, api, template } = build();
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: stack.resolve(api.deadLetterQueue.queueArn),
+      FunctionName: stack.resolve(api.deadLetterFunction.functionName),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Default/Reports: records dead-lettered jobs FAILED',
+      Architectures: ['arm64'],
+      Timeout: 5, // 6 x 5 s = the DLQ's 30 s visibility timeout
+      Environment: { Variables: { JOBS_TABLE_NAME: stack.resolve(api.jobsTable.tableName) } },
+    });
+  });
+
+  test('the dead-letter consumer may get and update job items, consume its queue, and send JobFailed where notifications are on', () => {
+    const stack = new Stack();
+    const bus = new events.EventBus(stack, 'Bus');
+    const topic = new sns.Topic(stack, 'Topic');
+    const api = new AsyncHttpApi(stack, 'Reports', { worker, completionEventBus: bus, completionTopic: topic });
+    const template = Template.fromStack(stack);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([stack.resolve(api.deadLetterFunction.executionRole.roleName)]))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const actions = statements.flatMap((st: any) => [st.Action].flat());
+    expect(actions.filter((a: string) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'events:PutEvents', 'sns:Publish']));
+    expect(actions).not.toContain('sqs:SendMessage');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Default/Reports: records dead-lettered jobs FAILED',
+      Environment: {
+        Variables: Match.objectLike({
+          COMPLETION_EVENT_BUS_NAME: stack.resolve(bus.eventBusName),
+          COMPLETION_TOPIC_ARN: stack.resolve(topic.topicArn),
+        }),
+      },
+    });
+  });
+
+  test('the worker knows its queue URL and may change message visibility (the heartbeat)', () => {
+    const { stack, api, template } = build();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ JOBS_QUEUE_URL: stack.resolve(api.queue.queueUrl), MAX_RECEIVE_COUNT: '5' }) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [stack.resolve((api.workerFunction as lambda.Function).role!.roleName)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: Match.arrayWith(['sqs:ChangeMessageVisibility']),
+          Resource: stack.resolve(api.queue.queueArn),
+        })]),
+      },
+    });
+  });
+
+  test('a dead-lettered jobs alarm counts every message the dead-letter consumer takes from the DLQ', () => {
+    const { stack, api, template } = build();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'NumberOfMessagesReceived',
+      Dimensions: [{ Name: 'QueueName', Value: stack.resolve(api.deadLetterQueue.queueName) }],
+      Statistic: 'Sum',
+      Threshold: 1,
+    });
+  });
+
   test('an existing worker function gets the event source, permissions and environment', () => {
     const stack = new Stack();
     const existing = new lambda.Function(stack, 'Existing', { code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_22_X, timeout: Duration.minutes(1) });
@@ -215,10 +282,10 @@ describe('AsyncHttpApi infrastructure', () => {
     const alarmTopic = new sns.Topic(stack, 'Alarms');
     const api = new AsyncHttpApi(stack, 'Reports', { worker, alarmTopic });
     const template = Template.fromStack(stack);
-    // 2 queue alarms + 3 per function (worker, submit, status) + 1 API 5xx
-    expect(api.alarms).toHaveLength(12);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 12);
-    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmActions: [stack.resolve(alarmTopic.topicArn)] }, 12);
+    // 2 queue alarms + 3 per function (worker, submit, status, dead-letter consumer) + 1 API 5xx + 1 dead-lettered jobs
+    expect(api.alarms).toHaveLength(16);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 16);
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmActions: [stack.resolve(alarmTopic.topicArn)] }, 16);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/ApiGateway', MetricName: '5xx', Threshold: 1 });
   });
 

@@ -3,23 +3,29 @@
  * against fauxqs (SQS, SNS) and dynalite (DynamoDB) on 127.0.0.1 with the AWS SDK v3 clients.
  * EventBridge has no local emulator: only its client is mocked (aws-sdk-client-mock).
  */
+import { createHash } from 'crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Schema, Validator } from '@cfworker/json-schema';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { recordDeadLetteredJobs } from '../../src/async-http-api/runtime/dlq.handler';
 import { ENV } from '../../src/async-http-api/runtime/env';
+import { idempotencyItemKey } from '../../src/async-http-api/runtime/job-store';
 import { jobStatus } from '../../src/async-http-api/runtime/status.handler';
-import { jobIdForKey, submitJob, SubmitConfig } from '../../src/async-http-api/runtime/submit.handler';
+import { submitJob, SubmitConfig } from '../../src/async-http-api/runtime/submit.handler';
 import { jobWorker } from '../../src/runtime';
-import { httpApiEvent } from '../fixtures/events';
+import { httpApiEvent, lambdaContext, sqsEvent } from '../fixtures/events';
 import { RunningEmulator, startDynalite, startFauxqs, uniqueName } from '../helpers/emulators';
 import { EventSourceMapping } from '../helpers/event-source';
 import { createJobPipeline, JobPipeline } from '../helpers/job-pipeline';
 
 const MAX_RECEIVE_COUNT = 3;
+const ALICE = 'arn:aws:iam::123456789012:user/alice';
+const BOB = 'arn:aws:iam::123456789012:user/bob';
 
 let sqsEmulator: RunningEmulator;
 let dynamoEmulator: RunningEmulator;
@@ -42,24 +48,37 @@ function newPipeline(extra: Partial<SubmitConfig> = {}): Promise<Pipeline> {
   return createJobPipeline(MAX_RECEIVE_COUNT, extra);
 }
 
-function post(body: string | undefined, headers: Record<string, string> = { 'content-type': 'application/json' }) {
-  return httpApiEvent({ method: 'POST', path: '/jobs', routeKey: 'POST /jobs', body, headers });
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
-function get(jobId: string) {
-  return httpApiEvent({ method: 'GET', path: `/jobs/${jobId}`, routeKey: 'GET /jobs/{jobId}', pathParameters: { jobId } });
+/** Who calls: an IAM user ARN (the fixture's default is alice), or a whole authorizer context. */
+type Caller = string | { authorizer?: Record<string, unknown> };
+
+function as<T extends { requestContext: unknown }>(event: T, caller?: Caller): T {
+  if (caller === undefined) return event;
+  const authorizer = typeof caller === 'string' ? { iam: { userArn: caller } } : caller.authorizer;
+  return { ...event, requestContext: { ...(event.requestContext as object), authorizer } };
+}
+
+function post(body: string | undefined, headers: Record<string, string> = { 'content-type': 'application/json' }, caller?: Caller) {
+  return as(httpApiEvent({ method: 'POST', path: '/jobs', routeKey: 'POST /jobs', body, headers }), caller);
+}
+
+function get(jobId: string, caller?: Caller) {
+  return as(httpApiEvent({ method: 'GET', path: `/jobs/${jobId}`, routeKey: 'GET /jobs/{jobId}', pathParameters: { jobId } }), caller);
 }
 
 function bodyOf(response: APIGatewayProxyStructuredResultV2): any {
   return JSON.parse(response.body!);
 }
 
-async function submit(p: Pipeline, body: string | undefined, headers?: Record<string, string>) {
-  return submitJob(post(body, headers), p.config, p.store, sqs);
+async function submit(p: Pipeline, body: string | undefined, headers?: Record<string, string>, caller?: Caller) {
+  return submitJob(post(body, headers, caller), p.config, p.store, sqs);
 }
 
-async function status(p: Pipeline, jobId: string) {
-  const response = await jobStatus(get(jobId), p.store);
+async function status(p: Pipeline, jobId: string, caller?: Caller) {
+  const response = await jobStatus(get(jobId, caller), p.store);
   return { statusCode: response.statusCode, body: bodyOf(response) };
 }
 
@@ -202,7 +221,7 @@ describe('Idempotency-Key', () => {
     expect(second.statusCode).toBe(202);
     expect(bodyOf(second).jobId).toBe(bodyOf(first).jobId);
     expect(await visibleMessages(p.queueUrl)).toBe(1);
-    expect(await itemCount(p.tableName)).toBe(1);
+    expect(await itemCount(p.tableName)).toBe(2); // the job and its key item
   });
 
   test('the same key with a different body is rejected with 422 and enqueues nothing more', async () => {
@@ -215,9 +234,35 @@ describe('Idempotency-Key', () => {
     expect(await visibleMessages(p.queueUrl)).toBe(1);
   });
 
-  test('two callers using the same key get different jobs', () => {
-    expect(jobIdForKey('arn:aws:iam::1:user/alice', 'k')).not.toBe(jobIdForKey('arn:aws:iam::1:user/bob', 'k'));
-    expect(jobIdForKey('arn:aws:iam::1:user/alice', 'k')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  test('two callers using the same key get different jobs, each queued once', async () => {
+    const p = await newPipeline();
+    const headers = { 'content-type': 'application/json', 'idempotency-key': 'order-42' };
+    const alice = bodyOf(await submit(p, '{"order":42}', headers, ALICE)).jobId;
+    const bob = bodyOf(await submit(p, '{"order":42}', headers, BOB)).jobId;
+    expect(alice).not.toBe(bob);
+    expect(await visibleMessages(p.queueUrl)).toBe(2);
+  });
+
+  test('the job id of a keyed request is random: the same caller and key in another deployment get another id', async () => {
+    // On v0.1 the id was sha256(caller + key), computable by anyone who knows both.
+    const headers = { 'content-type': 'application/json', 'idempotency-key': 'order-42' };
+    const first = bodyOf(await submit(await newPipeline(), '{}', headers, ALICE)).jobId;
+    const second = bodyOf(await submit(await newPipeline(), '{}', headers, ALICE)).jobId;
+    expect(first).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/); // RFC 9562 version 4
+    expect(first).not.toBe(second);
+  });
+
+  test('the key is stored hashed with its owner, apart from the job: the table holds no item named after the key or the job id derivation', async () => {
+    const p = await newPipeline();
+    const { jobId } = bodyOf(await submit(p, '{}', { 'content-type': 'application/json', 'idempotency-key': 'order-42' }, ALICE));
+    const items = (await ddb.send(new ScanCommand({ TableName: p.tableName }))).Items!;
+    const keyItem = items.find((i) => i.jobId.S!.startsWith('idempotency#'))!;
+    expect(items).toHaveLength(2);
+    expect(keyItem.jobId.S).toMatch(/^idempotency#[0-9a-f]{64}$/);
+    expect(keyItem.targetJobId.S).toBe(jobId);
+    expect(JSON.stringify(items)).not.toContain('order-42');
+    // and GET cannot reach the key item: it is not a job id
+    expect((await status(p, keyItem.jobId.S!, ALICE)).statusCode).toBe(400);
   });
 });
 
@@ -371,5 +416,434 @@ describe('the deployed handler entry points', () => {
     const response = await handler!(get('00000000-0000-4000-8000-000000000000'));
     expect(response.statusCode).toBe(500);
     expect(bodyOf(response)).toEqual({ error: 'InternalError', message: 'the job status could not be read; try again' });
+  });
+});
+
+describe('jobs belong to their owner', () => {
+  const UNKNOWN = '00000000-0000-4000-8000-000000000000';
+
+  test('another IAM caller reading a job gets 404 with the very body of an unknown id', async () => {
+    const p = await newPipeline();
+    const { jobId } = bodyOf(await submit(p, '{}', undefined, ALICE));
+    const own = await status(p, jobId, ALICE);
+    const other = await status(p, jobId, BOB);
+    const unknown = await status(p, UNKNOWN, BOB);
+    expect(own.statusCode).toBe(200);
+    expect(other.statusCode).toBe(404);
+    expect(other.body).toEqual({ ...unknown.body, message: unknown.body.message.replace(UNKNOWN, jobId) });
+  });
+
+  test('with a JWT authorizer the owner is issuer + subject: the same sub from another issuer is someone else', async () => {
+    const p = await newPipeline();
+    const jwt = (iss: string, sub: string) => ({ authorizer: { jwt: { claims: { iss, sub }, scopes: null } } });
+    const { jobId } = bodyOf(await submit(p, '{}', undefined, jwt('https://idp.example.com', 'user-1')));
+    expect((await status(p, jobId, jwt('https://idp.example.com', 'user-1'))).statusCode).toBe(200);
+    expect((await status(p, jobId, jwt('https://idp.example.com', 'user-2'))).statusCode).toBe(404);
+    expect((await status(p, jobId, jwt('https://evil.example.com', 'user-1'))).statusCode).toBe(404);
+    expect((await p.store.get(jobId))!.owner).toBe('https://idp.example.com|user-1');
+  });
+
+  test('with a Lambda authorizer the owner is its principalId', async () => {
+    const p = await newPipeline();
+    const lambdaAuth = (principalId: string) => ({ authorizer: { lambda: { principalId } } });
+    const { jobId } = bodyOf(await submit(p, '{}', undefined, lambdaAuth('tenant-a')));
+    expect((await status(p, jobId, lambdaAuth('tenant-a'))).statusCode).toBe(200);
+    expect((await status(p, jobId, lambdaAuth('tenant-b'))).statusCode).toBe(404);
+  });
+
+  test('an API without authorization has one owner: every anonymous caller reads every job', async () => {
+    const p = await newPipeline();
+    const { jobId } = bodyOf(await submit(p, '{}', undefined, { authorizer: undefined }));
+    expect((await status(p, jobId, { authorizer: undefined })).statusCode).toBe(200);
+    expect((await status(p, jobId, ALICE)).statusCode).toBe(404);
+  });
+
+  test('fails with 403 when an authorizer ran but named no caller, and writes nothing', async () => {
+    const p = await newPipeline();
+    const response = await submit(p, '{}', undefined, { authorizer: { jwt: { claims: { iss: 'https://idp.example.com' } } } });
+    expect(response.statusCode).toBe(403);
+    expect(bodyOf(response).error).toBe('UnknownCaller');
+    expect(await itemCount(p.tableName)).toBe(0);
+  });
+
+  test('another caller replaying the owner\'s Idempotency-Key gets a job of their own, never the owner\'s', async () => {
+    const p = await newPipeline();
+    const headers = { 'content-type': 'application/json', 'idempotency-key': 'order-42' };
+    const mine = bodyOf(await submit(p, '{"secret":1}', headers, ALICE)).jobId;
+    const theirs = await submit(p, '{"secret":1}', headers, BOB);
+    expect(bodyOf(theirs).jobId).not.toBe(mine);
+    expect((await status(p, mine, BOB)).statusCode).toBe(404);
+  });
+});
+
+describe('hostile input is answered as documented, never with a 5xx or a stack trace', () => {
+  const json = { 'content-type': 'application/json' };
+  const deep = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+  const schema: Schema = { type: 'array' };
+
+  test.each([
+    ['an Idempotency-Key of 256 characters', '{}', { ...json, 'idempotency-key': 'k'.repeat(256) }, 400, 'InvalidIdempotencyKey'],
+    ['an Idempotency-Key with a control character', '{}', { ...json, 'idempotency-key': 'order\u000142' }, 400, 'InvalidIdempotencyKey'],
+    ['an Idempotency-Key with a tab', '{}', { ...json, 'idempotency-key': 'order\t42' }, 400, 'InvalidIdempotencyKey'],
+    ['an Idempotency-Key with non-ASCII characters', '{}', { ...json, 'idempotency-key': 'commande-é' }, 400, 'InvalidIdempotencyKey'],
+    ['a body nested 10,000 levels deep', deep(10_000), json, 400, 'NestingTooDeep'],
+    ['a body nested 101 levels deep', deep(101), json, 400, 'NestingTooDeep'],
+  ])('%s', async (_name, body, headers, statusCode, error) => {
+    const p = await newPipeline();
+    const response = await submit(p, body, headers as Record<string, string>);
+    expect(response.statusCode).toBe(statusCode);
+    expect(bodyOf(response)).toMatchObject({ error, message: expect.any(String) });
+    expect(response.body).not.toMatch(/ at .*\.(ts|js):\d+/);
+    expect(await itemCount(p.tableName)).toBe(0);
+    expect(await visibleMessages(p.queueUrl)).toBe(0);
+  });
+
+  test('the documented limits are in the error messages', async () => {
+    const p = await newPipeline();
+    expect(bodyOf(await submit(p, '{}', { ...json, 'idempotency-key': 'k'.repeat(256) })).message).toMatch(/1 to 255 visible ASCII characters/);
+    expect(bodyOf(await submit(p, deep(101))).message).toMatch(/deeper than 100 levels/);
+  });
+
+  test('a body nested 10,000 levels deep is rejected with 400 when a request schema is set (the validator recursed into a 500)', async () => {
+    const p = await newPipeline({ validator: new Validator(schema, '2020-12', false) });
+    const response = await submit(p, deep(10_000));
+    expect(response.statusCode).toBe(400);
+    expect(bodyOf(response).error).toBe('NestingTooDeep');
+  });
+
+  test('a body within maxPayloadBytes whose queue message would exceed 256 KiB once U+FFFF is escaped gets 413, not a 503 that no retry can fix', async () => {
+    const p = await newPipeline();
+    const body = JSON.stringify({ s: '\uffff'.repeat(80_000) }); // 240 KB as sent, 480 KB escaped
+    const response = await submit(p, body);
+    expect(Buffer.byteLength(body)).toBeLessThan(p.config.maxPayloadBytes);
+    expect(response.statusCode).toBe(413);
+    expect(bodyOf(response).message).toMatch(/the limit is 262144/);
+    expect(await itemCount(p.tableName)).toBe(0);
+  });
+
+  test('an Idempotency-Key of exactly 255 characters and a body nested 100 levels are accepted', async () => {
+    const p = await newPipeline();
+    const response = await submit(p, deep(100), { ...json, 'idempotency-key': 'k'.repeat(255) });
+    expect(response.statusCode).toBe(202);
+  });
+
+  test.each([
+    ['a JSON array', '[1,"two",{"three":3}]', [1, 'two', { three: 3 }]],
+    ['a bare string', '"hello"', 'hello'],
+    ['a bare number beyond double precision', '12345678901234567890', 12345678901234567000],
+    ['null', 'null', null],
+    ['a string with U+FFFF, which SQS messages may not carry raw', '{"s":"a\uffffb"}', { s: 'a\uffffb' }],
+  ])('%s is accepted and the worker receives it as sent', async (_name, body, expected) => {
+    const p = await newPipeline();
+    const received: unknown[] = [];
+    const accepted = await submit(p, body);
+    await new EventSourceMapping(p.queueUrl, jobWorker(async (job) => received.push(job.payload))).drain();
+    expect(accepted.statusCode).toBe(202);
+    expect(received).toEqual([expected]);
+    expect((await status(p, bodyOf(accepted).jobId)).body.status).toBe('SUCCEEDED');
+  });
+
+  test.each([
+    ['an encoded slash', 'a%2Fb'],
+    ['a decoded slash', '00000000-0000-4000-8000-000000000000/../x'],
+    ['unicode', '０００００００-0000-4000-8000-000000000000'],
+    ['an upper-case UUID', '00000000-0000-4000-8000-00000000000A'],
+    ['the empty string', ''],
+    ['an Idempotency-Key item id', `idempotency#${'0'.repeat(64)}`],
+  ])('a jobId with %s answers 400 InvalidJobId JSON', async (_name, jobId) => {
+    const p = await newPipeline();
+    const response = await status(p, jobId);
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toEqual({ error: 'InvalidJobId', message: 'jobId must be a lower-case UUID as returned by POST /jobs' });
+  });
+});
+
+describe('leases: one delivery at a time runs a job', () => {
+  async function receiveOne(queueUrl: string) {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({
+      QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+    }));
+    expect(Messages).toHaveLength(1);
+    return Messages[0];
+  }
+  async function queueArnOf(queueUrl: string) {
+    return (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  }
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  test('the same message delivered twice at once runs the job function once; the second delivery is reported failed, to come back later', async () => {
+    // GIVEN
+    const p = await newPipeline();
+    let calls = 0;
+    const worker = jobWorker(async () => {
+      calls++;
+      await sleep(300);
+      return 'done';
+    });
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    const message = await receiveOne(p.queueUrl);
+    const event = sqsEvent(await queueArnOf(p.queueUrl), [message]);
+    // WHEN
+    const [first, second] = await Promise.all([worker(event, lambdaContext()), sleep(50).then(() => worker(event, lambdaContext()))]);
+    // THEN
+    expect(calls).toBe(1);
+    expect(first.batchItemFailures).toEqual([]);
+    expect(second.batchItemFailures).toEqual([{ itemIdentifier: message.MessageId }]);
+    expect((await status(p, jobId)).body).toMatchObject({ status: 'SUCCEEDED', attempts: 1, result: 'done' });
+  });
+
+  test('a delivery that finds another delivery\'s live lease does not run the job function', async () => {
+    const p = await newPipeline();
+    let calls = 0;
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    await p.store.acquireLease(jobId, 'another-delivery', Date.now() + 60_000);
+    const message = await receiveOne(p.queueUrl);
+    const response = await jobWorker(async () => ++calls)(sqsEvent(await queueArnOf(p.queueUrl), [message]), lambdaContext());
+    expect(calls).toBe(0);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: message.MessageId }]);
+    expect((await p.store.get(jobId))).toMatchObject({ status: 'RUNNING', leaseToken: 'another-delivery', attempts: 1 });
+  });
+
+  test('a lease that expired (its worker died) is taken over, and only the new holder records the outcome', async () => {
+    const p = await newPipeline();
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    await p.store.acquireLease(jobId, 'dead-delivery', Date.now() - 1);
+    await new EventSourceMapping(p.queueUrl, jobWorker(async () => 'taken over')).drain();
+    expect(await p.store.markSucceeded(jobId, 'late', 'dead-delivery')).toBe(false); // the dead one wakes up late
+    expect((await status(p, jobId)).body).toMatchObject({ status: 'SUCCEEDED', attempts: 2, result: 'taken over' });
+  });
+
+  test('a failed attempt gives its lease up, so the retry runs at once', async () => {
+    const p = await newPipeline();
+    const attempts: number[] = [];
+    const worker = jobWorker(async (job) => {
+      attempts.push(job.attempt);
+      if (job.attempt === 1) throw new Error('transient');
+      return 'ok';
+    });
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    const mapping = new EventSourceMapping(p.queueUrl, worker);
+    await mapping.pollOnce();
+    const between = await p.store.get(jobId);
+    await mapping.drain();
+    expect(between).toMatchObject({ status: 'RUNNING', lastError: { name: 'Error', message: 'transient' } });
+    expect(between!.leaseExpiresAt).toBeUndefined();
+    expect(attempts).toEqual([1, 2]);
+  });
+
+  test('a job longer than the visibility timeout is not redelivered while it runs: the heartbeat extends the message and the lease', async () => {
+    // GIVEN a queue whose messages reappear after 1 second, and a job that runs 3.5 seconds
+    const p = await newPipeline();
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: p.queueUrl, Attributes: { VisibilityTimeout: '1' } }));
+    let calls = 0;
+    const worker = jobWorker(async () => {
+      calls++;
+      await sleep(3_500);
+      return 'long';
+    }, { leaseSeconds: 1.5, heartbeatSeconds: 0.4 });
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    const first = new EventSourceMapping(p.queueUrl, worker);
+    const second = new EventSourceMapping(p.queueUrl, worker);
+    // WHEN a second poller keeps polling while the first delivery runs
+    const running = first.pollOnce();
+    let receivedBySecond = 0;
+    const leases: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      await sleep(250);
+      receivedBySecond += (await second.pollOnce()).received;
+      leases.push((await p.store.get(jobId))?.leaseExpiresAt ?? 0);
+    }
+    await running;
+    // THEN
+    expect(receivedBySecond).toBe(0);
+    expect(calls).toBe(1);
+    expect(Math.max(...leases)).toBeGreaterThan(leases[0]); // extended
+    expect((await status(p, jobId)).body).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    expect(await visibleMessages(p.queueUrl)).toBe(0);
+  });
+
+  test('the heartbeat stops at the invocation\'s deadline: the lease ends shortly after it, so a redelivery can take over', async () => {
+    const p = await newPipeline();
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    const message = await receiveOne(p.queueUrl);
+    const started = Date.now();
+    const context = { ...lambdaContext(), getRemainingTimeInMillis: () => 1_000 };
+    const worker = jobWorker(async () => {
+      await sleep(2_500); // past the 1 s deadline: Lambda would have stopped the invocation
+      return 'too late';
+    }, { leaseSeconds: 30, heartbeatSeconds: 0.2 });
+    void worker(sqsEvent(await queueArnOf(p.queueUrl), [message]), context);
+    await sleep(2_200);
+    const record = await p.store.get(jobId);
+    expect(record!.status).toBe('RUNNING');
+    expect(record!.leaseExpiresAt).toBeLessThanOrEqual(started + 1_000 + 1_000 + 100); // deadline + 1 s grace
+    await sleep(500);
+  });
+
+  test('each job in a batch logs with its own correlation id, through job.logger and the worker\'s own lines', async () => {
+    // GIVEN three jobs in one batch, whose functions interleave
+    const p = await newPipeline();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(bodyOf(await submit(p, JSON.stringify({ delay: 90 - i * 40 }))).jobId);
+    const lines: Array<Record<string, unknown>> = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      for (const line of String(chunk).split('\n').filter(Boolean)) {
+        try {
+          lines.push(JSON.parse(line));
+        } catch {
+          // not a log line
+        }
+      }
+      return true;
+    });
+    try {
+      const worker = jobWorker(async (job: { payload: { delay: number }; logger: Logger; jobId: string }) => {
+        job.logger.info('working');
+        await sleep(job.payload.delay);
+        job.logger.info('done working', { mine: job.jobId });
+        return 1;
+      }, { logger: new Logger({ logLevel: 'INFO', serviceName: 'reports' }) });
+      // WHEN
+      await new EventSourceMapping(p.queueUrl, worker).drain();
+    } finally {
+      write.mockRestore();
+    }
+    // THEN every line of a job carries that job's id as correlation id
+    const relevant = lines.filter((l) => ['working', 'done working', 'job succeeded'].includes(String(l.message)));
+    expect(relevant).toHaveLength(9);
+    for (const line of relevant) expect(line.correlation_id).toBe(line.jobId);
+    expect(new Set(relevant.map((l) => l.correlation_id))).toEqual(new Set(ids));
+    expect(relevant.filter((l) => l.message === 'done working').every((l) => l.mine === l.correlation_id)).toBe(true);
+  });
+
+  test('a batch in which every job fails reports every record as an item failure instead of failing the invocation', async () => {
+    const p = await newPipeline();
+    for (let i = 0; i < 3; i++) await submit(p, '{}');
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: p.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    const response = await jobWorker(async () => {
+      throw new Error('down');
+    })(sqsEvent(await queueArnOf(p.queueUrl), Messages), lambdaContext());
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(Messages.map((m) => m.MessageId).sort());
+  });
+});
+
+describe('no stuck jobs', () => {
+  const keyed = (key: string) => ({ 'content-type': 'application/json', 'idempotency-key': key });
+
+  test('a repeated Idempotency-Key after a failed enqueue (503) enqueues the job again, and it runs', async () => {
+    // GIVEN a submit whose enqueue failed
+    const p = await newPipeline();
+    const broken = { ...p.config, queueUrl: `${p.queueUrl}-does-not-exist` };
+    const failed = await submitJob(post('{"a":1}', keyed('order-9')), broken, p.store, sqs);
+    // WHEN the client retries with the same key, as the 503 tells it to
+    const retried = await submit(p, '{"a":1}', keyed('order-9'));
+    const before = await status(p, bodyOf(retried).jobId);
+    await new EventSourceMapping(p.queueUrl, jobWorker(async () => 'ran')).drain();
+    // THEN
+    expect(failed.statusCode).toBe(503);
+    expect(bodyOf(failed).message).toMatch(/same Idempotency-Key/);
+    expect(retried.statusCode).toBe(202);
+    expect(bodyOf(retried).status).toBe('PENDING');
+    expect(before.body.error).toBeUndefined();
+    expect((await status(p, bodyOf(retried).jobId)).body).toMatchObject({ status: 'SUCCEEDED', result: 'ran', attempts: 1 });
+  });
+
+  test('a repeated Idempotency-Key on a job PENDING for longer than the threshold (the submit died before enqueueing) enqueues it again', async () => {
+    const p = await newPipeline();
+    const longAgo = new Date(Date.now() - (p.config.stalePendingSeconds + 60) * 1000);
+    const jobId = '11111111-1111-4111-8111-111111111111';
+    await p.store.claimIdempotencyKey(idempotencyItemKey(ALICE, 'k-stale'), { jobId, payloadHash: sha256('{}'), ttlSeconds: 3600 }, longAgo);
+    await p.store.createPending({ jobId, owner: ALICE, payloadHash: sha256('{}'), ttlSeconds: 3600 }, longAgo);
+    const repeat = await submit(p, '{}', keyed('k-stale'), ALICE);
+    expect(bodyOf(repeat)).toMatchObject({ jobId, status: 'PENDING' });
+    expect(await visibleMessages(p.queueUrl)).toBe(1);
+  });
+
+  test('a repeated Idempotency-Key on a recently PENDING job does not enqueue it twice', async () => {
+    const p = await newPipeline();
+    await submit(p, '{}', keyed('k-fresh'));
+    await submit(p, '{}', keyed('k-fresh'));
+    expect(await visibleMessages(p.queueUrl)).toBe(1);
+  });
+
+  test('a key recorded without its job (the submit died between the two writes) records and enqueues the job on repeat', async () => {
+    const p = await newPipeline();
+    const jobId = '22222222-2222-4222-8222-222222222222';
+    await p.store.claimIdempotencyKey(idempotencyItemKey(ALICE, 'k-half'), { jobId, payloadHash: sha256('{}'), ttlSeconds: 3600 });
+    const repeat = await submit(p, '{}', keyed('k-half'), ALICE);
+    expect(bodyOf(repeat)).toMatchObject({ jobId, status: 'PENDING' });
+    expect(await visibleMessages(p.queueUrl)).toBe(1);
+    expect((await status(p, jobId, ALICE)).statusCode).toBe(200);
+  });
+});
+
+describe('the dead-letter consumer', () => {
+  async function inboxFor(): Promise<string> {
+    const sns = new SNSClient({});
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: uniqueName('done') }));
+    const inbox = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('inbox') }));
+    const inboxArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: inbox.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn;
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: inboxArn, Attributes: { RawMessageDelivery: 'true' } }));
+    process.env[ENV.COMPLETION_TOPIC_ARN] = TopicArn;
+    return inbox.QueueUrl!;
+  }
+  async function notices(inboxUrl: string) {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: inboxUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    return Messages.map((m) => JSON.parse(m.Body!));
+  }
+  async function deadLetter(p: Pipeline, body: string) {
+    await sqs.send(new SendMessageCommand({ QueueUrl: p.deadLetterQueueUrl, MessageBody: body }));
+    return new EventSourceMapping(p.deadLetterQueueUrl, (event, context) => recordDeadLetteredJobs(event, p.store, context)).pollOnce(1);
+  }
+
+  test('records a job left RUNNING by a crashed last delivery FAILED, with the last recorded error, and sends JobFailed', async () => {
+    // GIVEN a job whose attempt failed, and whose last delivery then crashed (lease expired)
+    const p = await newPipeline();
+    const inbox = await inboxFor();
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    await p.store.acquireLease(jobId, 'attempt-1', Date.now() + 60_000);
+    await p.store.releaseLease(jobId, 'attempt-1', { name: 'TimeoutError', message: 'renderer timed out' });
+    await p.store.acquireLease(jobId, 'attempt-2', Date.now() - 1);
+    // WHEN its message reaches the DLQ
+    const polled = await deadLetter(p, JSON.stringify({ jobId, payload: {} }));
+    // THEN
+    const job = (await status(p, jobId)).body;
+    expect(polled).toEqual({ received: 1, failed: 0 });
+    expect(job).toMatchObject({ status: 'FAILED', attempts: 2, error: { name: 'DeliveryFailed' } });
+    expect(job.error.message).toMatch(/crashed, ran out of memory or timed out.*last recorded error was TimeoutError: renderer timed out/);
+    expect(await notices(inbox)).toEqual([{ type: 'JobFailed', jobId, error: job.error }]);
+  });
+
+  test('leaves a finished job alone and sends nothing (the worker recorded its last failure itself)', async () => {
+    const p = await newPipeline();
+    const inbox = await inboxFor();
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    await p.store.acquireLease(jobId, 'last', Date.now() + 60_000);
+    await p.store.markFailed(jobId, { name: 'Error', message: 'boom' }, 'last');
+    expect(await deadLetter(p, JSON.stringify({ jobId, payload: {} }))).toEqual({ received: 1, failed: 0 });
+    expect((await status(p, jobId)).body).toMatchObject({ status: 'FAILED', error: { name: 'Error', message: 'boom' } });
+    expect(await notices(inbox)).toEqual([]);
+  });
+
+  test('retries later a job that a delivery still runs under a live lease', async () => {
+    const p = await newPipeline();
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    await p.store.acquireLease(jobId, 'alive', Date.now() + 60_000);
+    expect(await deadLetter(p, JSON.stringify({ jobId, payload: {} }))).toEqual({ received: 1, failed: 1 });
+    expect((await status(p, jobId)).body.status).toBe('RUNNING');
+  });
+
+  test('records a PENDING job FAILED (a job that never started, e.g. its deliveries all found another lease)', async () => {
+    const p = await newPipeline();
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    await deadLetter(p, JSON.stringify({ jobId, payload: {} }));
+    expect((await status(p, jobId)).body).toMatchObject({ status: 'FAILED', attempts: 0, error: { name: 'DeliveryFailed' } });
+  });
+
+  test('drops messages that are not jobs, and unknown jobs', async () => {
+    const p = await newPipeline();
+    expect(await deadLetter(p, 'not json')).toEqual({ received: 1, failed: 0 });
+    expect(await deadLetter(p, JSON.stringify({ jobId: '33333333-3333-4333-8333-333333333333' }))).toEqual({ received: 1, failed: 0 });
+    expect(await visibleMessages(p.deadLetterQueueUrl)).toBe(0);
   });
 });

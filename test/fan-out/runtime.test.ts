@@ -5,6 +5,7 @@
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { fanOutConsumer, FanOutMessage } from '../../src/runtime';
+import { lambdaContext, sqsEvent } from '../fixtures/events';
 import { RunningEmulator, startFauxqs, uniqueName } from '../helpers/emulators';
 import { EventSourceMapping } from '../helpers/event-source';
 
@@ -142,4 +143,20 @@ test('FIFO: after a failure the rest of the batch is returned unprocessed, so a 
   }
   await new EventSourceMapping(queues.url, handler).drain();
   expect(processed).toEqual([1, 2, 3]);
+});
+
+test('a batch in which every message fails reports each as an item failure instead of failing the invocation', async () => {
+  // GIVEN
+  const { url: queueUrl } = await consumerQueues();
+  for (let i = 0; i < 3; i++) await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ i }) }));
+  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+  const consumer = fanOutConsumer(async () => {
+    throw new Error('downstream unavailable');
+  });
+  // WHEN
+  const response = await consumer(sqsEvent(queueArn, Messages), lambdaContext());
+  // THEN
+  expect(Messages).toHaveLength(3);
+  expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(Messages.map((m) => m.MessageId).sort());
 });

@@ -4,11 +4,13 @@
  * bucket notifications, so the test builds the S3 event as S3 shapes it (URL-encoded keys,
  * spaces as '+') and sends it to the queue, as the notification would.
  */
+import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { FILE_ENV } from '../../src/file-processing-pipeline/runtime/env';
 import { decodeS3Key, fileProcessor } from '../../src/runtime';
+import { lambdaContext, sqsEvent } from '../fixtures/events';
 import { RunningEmulator, startFauxqs, uniqueName } from '../helpers/emulators';
 import { EventSourceMapping } from '../helpers/event-source';
 
@@ -143,4 +145,68 @@ test('the s3:TestEvent S3 sends when notifications are configured is skipped', a
   expect(calls).toBe(0);
   const dead = await sqs.send(new ReceiveMessageCommand({ QueueUrl: s.dlqUrl, WaitTimeSeconds: 0 }));
   expect(dead.Messages ?? []).toEqual([]);
+});
+
+test('a FileProcessed notice that cannot be sent neither processes the file again nor turns it into FileFailed', async () => {
+  // GIVEN a notice topic that rejects every publish (it does not exist)
+  const s = await setup();
+  process.env[FILE_ENV.NOTIFICATION_TOPIC_ARN] = 'arn:aws:sns:us-east-1:000000000000:no-such-topic';
+  await upload(s, 'uploads/once.txt', 'hello');
+  let calls = 0;
+  const counting = fileProcessor(async (file) => {
+    calls++;
+    await file.write('once.out', 'x');
+  });
+  // WHEN
+  const mapping = new EventSourceMapping(s.queueUrl, counting);
+  for (let i = 0; i <= 3; i++) await mapping.pollOnce();
+  // THEN
+  const dead = await sqs.send(new ReceiveMessageCommand({ QueueUrl: s.dlqUrl, WaitTimeSeconds: 0 }));
+  expect(calls).toBe(1);
+  expect(dead.Messages ?? []).toEqual([]);
+  const out = await s3.send(new GetObjectCommand({ Bucket: s.output, Key: 'processed/once.out' }));
+  expect(await out.Body!.transformToString()).toBe('x');
+});
+
+test('stream() gives the object as a stream', async () => {
+  const s = await setup();
+  const body = 'line\n'.repeat(10_000);
+  await upload(s, 'uploads/big.txt', body);
+  let streamed = 0;
+  await new EventSourceMapping(s.queueUrl, fileProcessor(async (file) => {
+    for await (const chunk of await file.stream()) streamed += (chunk as Buffer).length;
+  })).drain();
+  expect(streamed).toBe(Buffer.byteLength(body));
+});
+
+test('with notices off, no FileProcessed or FileFailed notice is sent', async () => {
+  const s = await setup();
+  await upload(s, 'uploads/quiet.txt', 'hello');
+  await upload(s, 'uploads/quiet-broken.txt', 'CORRUPT');
+  const quiet = fileProcessor(async (file) => {
+    if ((await file.read()).toString().startsWith('CORRUPT')) throw new Error('corrupt');
+  }, { notices: false });
+  const mapping = new EventSourceMapping(s.queueUrl, quiet);
+  for (let i = 0; i <= 3; i++) await mapping.pollOnce();
+  expect(await notices(s)).toEqual([]);
+});
+
+test('the given logger is the one that logs', async () => {
+  const s = await setup();
+  await upload(s, 'uploads/logged.txt', 'hello');
+  const logger = new Logger({ serviceName: 'files' });
+  const info = jest.spyOn(logger, 'info');
+  await new EventSourceMapping(s.queueUrl, fileProcessor(async () => undefined, { logger })).drain();
+  expect(info).toHaveBeenCalledWith('file processed', expect.objectContaining({ key: 'uploads/logged.txt' }));
+});
+
+test('a batch in which every file fails reports each as an item failure instead of failing the invocation', async () => {
+  const s = await setup();
+  await upload(s, 'uploads/bad-1.txt', 'CORRUPT 1');
+  await upload(s, 'uploads/bad-2.txt', 'CORRUPT 2');
+  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: s.queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: s.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+  const response = await upperCase(sqsEvent(queueArn, Messages), lambdaContext());
+  expect(Messages).toHaveLength(2);
+  expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(Messages.map((m) => m.MessageId).sort());
 });

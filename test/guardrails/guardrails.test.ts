@@ -163,7 +163,8 @@ describe('ServerlessDefaults', () => {
 
   test('leaves ServerlessFunctions (already with the defaults) alone', () => {
     const template = withDefaults((stack) => new AsyncHttpApi(stack, 'Jobs', { worker: { code, handler: 'index.handler' } }));
-    template.resourceCountIs('AWS::Logs::LogGroup', 4);
+    // worker, submit, status and dead-letter functions + the access logs: no extra log group added
+    template.resourceCountIs('AWS::Logs::LogGroup', 5);
   });
 
   test('a plain function with ServerlessDefaults (ARM64 opted in) passes ServerlessGuardrails', () => {

@@ -12,7 +12,7 @@ import * as readline from 'readline';
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
+const dynalite = require('dynalite') as (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number; path?: string }) => Server;
 
 /** A running emulator: its endpoint and how to stop it. */
 export interface RunningEmulator {
@@ -43,7 +43,7 @@ let dnsPatched = false;
  * (fauxqs is ESM-only and cannot be imported into jest's CommonJS runtime). Needed because fauxqs
  * queue URLs name `sqs.<region>.localhost` and current SQS clients call the queue URL's host.
  */
-function resolveLocalhostSubdomains(): void {
+export function resolveLocalhostSubdomains(): void {
   if (dnsPatched) return;
   dnsPatched = true;
   // The core module object itself (an ES namespace import only has getters).
@@ -95,17 +95,33 @@ export async function startFauxqs(): Promise<RunningEmulator> {
   };
 }
 
-/** Starts dynalite (DynamoDB) on 127.0.0.1 at a free port and points AWS_ENDPOINT_URL_DYNAMODB at it. */
-export async function startDynalite(): Promise<RunningEmulator> {
+export interface DynaliteOptions {
+  /** Keep the tables on disk in this directory (LevelDB), so a restart on the same path finds them. @default in memory */
+  readonly path?: string;
+  /** Listen on this port (a restart reuses the port its clients know). @default a free port */
+  readonly port?: number;
+}
+
+/**
+ * Starts dynalite (DynamoDB) on 127.0.0.1 and points AWS_ENDPOINT_URL_DYNAMODB at it. `stop()`
+ * also drops the open (keep-alive) connections, as a crashed server would.
+ */
+export async function startDynalite(options: DynaliteOptions = {}): Promise<RunningEmulator> {
   useLocalAwsEnvironment();
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.path ? { path: options.path } : {}) });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
-  return { endpoint, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    endpoint,
+    stop: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    }),
+  };
 }
 
 /** A unique name for a queue, table, topic or bucket, so tests never share state. */

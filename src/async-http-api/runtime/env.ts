@@ -19,7 +19,24 @@ export const ENV = {
   COMPLETION_EVENT_BUS_NAME: 'COMPLETION_EVENT_BUS_NAME',
   /** Optional SNS topic ARN that receives JobSucceeded / JobFailed. */
   COMPLETION_TOPIC_ARN: 'COMPLETION_TOPIC_ARN',
+  /**
+   * Seconds a job may stay PENDING before a repeated Idempotency-Key enqueues it again (the submit
+   * function crashed between recording and enqueueing it, or the message was lost).
+   */
+  STALE_PENDING_SECONDS: 'STALE_PENDING_SECONDS',
 } as const;
+
+/** Default of STALE_PENDING_SECONDS: 15 minutes, longer than any healthy queue wait we expect. */
+export const DEFAULT_STALE_PENDING_SECONDS = 900;
+/** Longest Idempotency-Key accepted (visible ASCII characters). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+/**
+ * Deepest nesting of arrays and objects accepted in a request body. Deeper bodies get 400: they
+ * overflow recursive validators and workers (Python's json stops near 1,000 levels).
+ */
+export const MAX_JSON_DEPTH = 100;
+/** The owner of jobs submitted to an API without authorization: every caller is the same one. */
+export const ANONYMOUS_OWNER = 'anonymous';
 
 /** The SQS maximum message size the design pins (256 KiB). */
 export const SQS_MAX_MESSAGE_BYTES = 262_144;

@@ -1,11 +1,12 @@
 /**
- * GET /jobs/{jobId}: answers the job's status, timestamps, attempts, and its result or error;
- * 404 for an unknown id, 400 for an id that is not one this API issues.
+ * GET /jobs/{jobId}: answers the job's status, timestamps, attempts, and its result or error to
+ * the job's owner only; 404 for an unknown id and, with the same body, for another caller's job;
+ * 400 for an id that is not one this API issues.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ENV } from './env';
-import { errorResponse, JOB_ID_PATTERN, json } from './http';
+import { errorResponse, JOB_ID_PATTERN, json, ownerOf } from './http';
 import { JobStore } from './job-store';
 
 const logger = new Logger();
@@ -26,8 +27,10 @@ export async function jobStatus(event: APIGatewayProxyEventV2, jobs: JobStore): 
   if (!JOB_ID_PATTERN.test(jobId)) {
     return errorResponse(400, 'InvalidJobId', 'jobId must be a lower-case UUID as returned by POST /jobs');
   }
-  const job = await jobs.get(jobId);
-  if (!job) {
+  const owner = ownerOf(event);
+  const job = owner === undefined ? undefined : await jobs.get(jobId);
+  // Another caller's job is answered exactly as an unknown one: its existence is not revealed.
+  if (!job || job.owner === undefined || job.owner !== owner) {
     return errorResponse(404, 'JobNotFound', `no job ${jobId} (unknown, or expired)`);
   }
   return json(200, {

@@ -8,12 +8,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Validator } from '@cfworker/json-schema';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ENV, MAX_PAYLOAD_BYTES } from './env';
-import { baseUrl, errorResponse, header, json } from './http';
-import { JobRecord, JobStore } from './job-store';
+import { DEFAULT_STALE_PENDING_SECONDS, ENV, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, SQS_MAX_MESSAGE_BYTES } from './env';
+import { baseUrl, errorResponse, header, json, jsonDepthExceeds, ownerOf } from './http';
+import { idempotencyItemKey, JobRecord, JobStore, NewJob } from './job-store';
 
 const logger = new Logger();
 const sqs = new SQSClient({});
+/** Visible ASCII only: no spaces, no control characters, nothing that needs escaping in a log line. */
+const IDEMPOTENCY_KEY_PATTERN = new RegExp(`^[\\x21-\\x7e]{1,${MAX_IDEMPOTENCY_KEY_LENGTH}}$`);
 
 /** Configuration read once per container from the environment the construct sets. */
 export interface SubmitConfig {
@@ -21,6 +23,8 @@ export interface SubmitConfig {
   readonly queueUrl: string;
   readonly maxPayloadBytes: number;
   readonly ttlSeconds: number;
+  /** Seconds after which a PENDING job is enqueued again by a repeat of its Idempotency-Key. */
+  readonly stalePendingSeconds: number;
   /** The request schema, prepared once per container (a 22 KB validator keeps the bundle small). */
   readonly validator?: Validator;
 }
@@ -32,6 +36,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Sub
     queueUrl: required(env, ENV.JOBS_QUEUE_URL),
     maxPayloadBytes: Number(env[ENV.MAX_PAYLOAD_BYTES] ?? MAX_PAYLOAD_BYTES),
     ttlSeconds: Number(env[ENV.JOB_TTL_SECONDS] ?? 7 * 24 * 3600),
+    stalePendingSeconds: Number(env[ENV.STALE_PENDING_SECONDS] ?? DEFAULT_STALE_PENDING_SECONDS),
     // Prepared once per container, outside the handler; all violations are reported, not the first.
     validator: schema ? new Validator(JSON.parse(schema), '2020-12', false) : undefined,
   };
@@ -59,6 +64,10 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
 export async function submitJob(
   event: APIGatewayProxyEventV2, cfg: SubmitConfig, store: JobStore, queue: SQSClient,
 ): Promise<APIGatewayProxyStructuredResultV2> {
+  const owner = ownerOf(event);
+  if (owner === undefined) {
+    return errorResponse(403, 'UnknownCaller', 'the authorizer named no caller (IAM principal, JWT iss and sub, or principalId); jobs need an owner');
+  }
   const contentType = header(event, 'content-type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(contentType)) {
     return errorResponse(415, 'UnsupportedMediaType', `Content-Type must be application/json, got ${contentType ? `'${contentType}'` : 'none'}`);
@@ -68,11 +77,19 @@ export async function submitJob(
   if (bytes > cfg.maxPayloadBytes) {
     return errorResponse(413, 'PayloadTooLarge', `the body is ${bytes} bytes; the limit is ${cfg.maxPayloadBytes}`);
   }
+  if (jsonDepthExceeds(body, MAX_JSON_DEPTH)) {
+    return errorResponse(400, 'NestingTooDeep', `the body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   let payload: unknown;
   try {
     payload = JSON.parse(body);
   } catch (error) {
     return errorResponse(400, 'InvalidJson', `the body is not valid JSON: ${(error as Error).message}`);
+  }
+  // Escaping what SQS cannot carry (U+FFFE, U+FFFF) makes the message longer than the body.
+  const messageBytes = Buffer.byteLength(messageBody('00000000-0000-0000-0000-000000000000', body));
+  if (messageBytes > SQS_MAX_MESSAGE_BYTES) {
+    return errorResponse(413, 'PayloadTooLarge', `the body needs ${messageBytes} bytes as a queue message (U+FFFE and U+FFFF are escaped); the limit is ${SQS_MAX_MESSAGE_BYTES}`);
   }
   const validation = cfg.validator?.validate(payload);
   if (validation && !validation.valid) {
@@ -82,31 +99,72 @@ export async function submitJob(
     return errorResponse(400, 'ValidationFailed', `the body does not match the request schema (${details.length} violation${details.length === 1 ? '' : 's'})`, details);
   }
   const idempotencyKey = header(event, 'idempotency-key');
-  if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
-    return errorResponse(400, 'InvalidIdempotencyKey', 'Idempotency-Key must be 1 to 255 visible ASCII characters');
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
+    return errorResponse(400, 'InvalidIdempotencyKey', `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters (no spaces or control characters)`);
   }
 
   const payloadHash = sha256(body);
-  const jobId = idempotencyKey ? jobIdForKey(callerOf(event), idempotencyKey) : randomUUID();
-  const existing = await store.createPending(jobId, payloadHash, cfg.ttlSeconds);
-  if (existing) {
-    if (existing.payloadHash !== payloadHash) {
-      return errorResponse(422, 'IdempotencyKeyReused', 'this Idempotency-Key was already used with a different body');
+  let jobId: string = randomUUID();
+  if (idempotencyKey !== undefined) {
+    const claim = await store.claimIdempotencyKey(idempotencyItemKey(owner, idempotencyKey), { jobId, payloadHash, ttlSeconds: cfg.ttlSeconds });
+    if (!claim.created) {
+      if (claim.payloadHash !== payloadHash) {
+        return errorResponse(422, 'IdempotencyKeyReused', 'this Idempotency-Key was already used with a different body');
+      }
+      return repeat(event, cfg, store, queue, { jobId: claim.jobId, owner, payloadHash, ttlSeconds: cfg.ttlSeconds }, body);
     }
-    logger.info('idempotent repeat', { jobId });
-    return accepted(event, existing);
+    jobId = claim.jobId;
   }
+  await store.createPending({ jobId, owner, payloadHash, ttlSeconds: cfg.ttlSeconds });
+  return enqueue(event, cfg, store, queue, jobId, body);
+}
 
+/**
+ * A repeated Idempotency-Key: answers the job it points to, and enqueues it again when it never
+ * reached the queue (its enqueue failed, or it has been PENDING for longer than
+ * `stalePendingSeconds`, or the submit function died between recording the key and the job).
+ */
+async function repeat(
+  event: APIGatewayProxyEventV2, cfg: SubmitConfig, store: JobStore, queue: SQSClient, job: NewJob, body: string,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const existing = await store.get(job.jobId);
+  if (!existing) {
+    // The key was recorded but not the job: record it now (a concurrent repeat may win the race).
+    const raced = await store.createPending(job);
+    if (raced) return accepted(event, raced);
+    return enqueue(event, cfg, store, queue, job.jobId, body);
+  }
+  const staleBefore = new Date(Date.now() - cfg.stalePendingSeconds * 1000);
+  if (await store.reopenForEnqueue(job.jobId, staleBefore)) {
+    logger.info('idempotent repeat of a job that never reached the queue; enqueueing it again', { jobId: job.jobId });
+    return enqueue(event, cfg, store, queue, job.jobId, body);
+  }
+  logger.info('idempotent repeat', { jobId: job.jobId });
+  return accepted(event, existing);
+}
+
+async function enqueue(
+  event: APIGatewayProxyEventV2, cfg: SubmitConfig, store: JobStore, queue: SQSClient, jobId: string, body: string,
+): Promise<APIGatewayProxyStructuredResultV2> {
   try {
-    await queue.send(new SendMessageCommand({ QueueUrl: cfg.queueUrl, MessageBody: `{"jobId":"${jobId}","payload":${body}}` }));
+    await queue.send(new SendMessageCommand({ QueueUrl: cfg.queueUrl, MessageBody: messageBody(jobId, body) }));
   } catch (error) {
     logger.error('enqueue failed; marking the job FAILED', { jobId, error: error as Error });
-    await store.markFailed(jobId, { name: 'EnqueueFailed', message: 'the job could not be queued; submit it again' })
+    await store.markEnqueueFailed(jobId)
       .catch((markError) => logger.error('could not mark the job FAILED', { jobId, error: markError as Error }));
-    return errorResponse(503, 'EnqueueFailed', 'the job could not be queued; try again');
+    return errorResponse(503, 'EnqueueFailed', 'the job could not be queued; try again (with the same Idempotency-Key, if you sent one)');
   }
   logger.info('job accepted', { jobId });
   return accepted(event, { jobId, status: 'PENDING' });
+}
+
+/**
+ * The queue message: the body is embedded as sent (numbers keep their precision). U+FFFE and
+ * U+FFFF are valid in JSON strings but not in SQS messages; they can only occur inside strings,
+ * so they are written as escapes.
+ */
+export function messageBody(jobId: string, body: string): string {
+  return `{"jobId":"${jobId}","payload":${body.replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`)}}`;
 }
 
 function accepted(event: APIGatewayProxyEventV2, job: Pick<JobRecord, 'jobId' | 'status'>): APIGatewayProxyStructuredResultV2 {
@@ -116,21 +174,4 @@ function accepted(event: APIGatewayProxyEventV2, job: Pick<JobRecord, 'jobId' | 
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-/**
- * The caller's identity, so two callers using the same Idempotency-Key get different jobs:
- * the IAM principal, the JWT subject, or (open API) nobody.
- */
-function callerOf(event: APIGatewayProxyEventV2): string {
-  type Authorizer = { iam?: { userArn?: string }; jwt?: { claims?: Record<string, unknown> }; lambda?: Record<string, unknown> };
-  const authorizer = (event.requestContext as { authorizer?: Authorizer }).authorizer;
-  return authorizer?.iam?.userArn ?? String(authorizer?.jwt?.claims?.sub ?? authorizer?.lambda?.principalId ?? 'anonymous');
-}
-
-/** A UUID derived from caller + key (SHA-256, formatted as an RFC 9562 version 8 UUID). */
-export function jobIdForKey(caller: string, key: string): string {
-  const h = createHash('sha256').update(`${caller}\n${key}`).digest('hex');
-  const variant = '89ab'[parseInt(h[16], 16) % 4]; // RFC 9562 variant bits 10xx
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
