@@ -156,9 +156,7 @@ describe('through CloudFront to the real handlers, with a JWT-authorized caller'
     return event;
   }
 
-  // Owner checks on GET (another user's job answers 404) come with the owner-scoped job records of
-  // the AsyncHttpApi handlers (faults branch); this test proves the routing and the JWT event shape.
-  test('a browser user submits at /api/jobs and reads its job at /api/jobs/{jobId} through the rewrite', async () => {
+  test('a browser user submits at /api/jobs and reads its job at /api/jobs/{jobId} through the rewrite; another user gets 404', async () => {
     // GIVEN
     const pipeline = await createJobPipeline(3);
     const alice = { iss: ISSUER, sub: 'alice-sub' };
@@ -166,10 +164,15 @@ describe('through CloudFront to the real handlers, with a JWT-authorized caller'
     const accepted = await submitJob(throughCloudFront('POST', '/api/jobs', alice, '{"report":"q3"}'), pipeline.config, pipeline.store, new SQSClient({}));
     const { jobId } = JSON.parse(accepted.body!);
     const own = await jobStatus(throughCloudFront('GET', `/api/jobs/${jobId}`, alice), pipeline.store);
+    const bobs = await jobStatus(throughCloudFront('GET', `/api/jobs/${jobId}`, { iss: ISSUER, sub: 'bob-sub' }), pipeline.store);
+    const sameSubOtherIssuer = await jobStatus(throughCloudFront('GET', `/api/jobs/${jobId}`, { iss: 'https://other.example.com', sub: 'alice-sub' }), pipeline.store);
     // THEN
     expect(accepted.statusCode).toBe(202);
     expect(own.statusCode).toBe(200);
     expect(JSON.parse(own.body!)).toMatchObject({ jobId, status: 'PENDING' });
+    expect(await pipeline.store.get(jobId)).toMatchObject({ owner: `${ISSUER}|alice-sub` });
+    expect([bobs.statusCode, sameSubOtherIssuer.statusCode]).toEqual([404, 404]);
+    expect(JSON.parse(bobs.body!).error).toBe('JobNotFound');
   });
 });
 
