@@ -127,9 +127,14 @@ function recordOf(p: JobPipeline, message: { MessageId?: string; ReceiptHandle?:
   const region = 'us-east-1';
   const [account, name] = p.queueUrl.split('/').slice(-2);
   return {
-    messageId: message.MessageId!, receiptHandle: message.ReceiptHandle!, body: message.Body!,
+    messageId: message.MessageId!,
+    receiptHandle: message.ReceiptHandle!,
+    body: message.Body!,
     attributes: { ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1' },
-    messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', awsRegion: region,
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    awsRegion: region,
     eventSourceARN: `arn:aws:sqs:${region}:${account}:${name}`,
   };
 }
