@@ -6,7 +6,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssemblyStack, CfnResource, CloudAssembly, readAssembly, selectStacks } from './assembly';
 import type { Delivery, DeliverySink } from './deliveries';
@@ -18,6 +18,7 @@ import { HttpRequest, HttpResponse, HttpRoute, LocalHttpApi } from './http-api';
 import { functionDefinition, InvokeResult, LocalFunction, UnrunnableFunction } from './lambda';
 import { EMULATED_TYPES, EmulatorClients, IGNORED_TYPES, provisionStack, ProvisionedResource } from './provision';
 import { AssemblyResolver, LocalEndpoints, StackResolver } from './resolve';
+import { entryEvents, keyFilter, LocalS3Front, NotificationTarget } from './s3';
 
 export interface LocalCloudOptions {
   /** The cloud assembly folder (`cdk.out`). */
@@ -75,6 +76,7 @@ export class LocalCloud {
   readonly eventSources: SqsEventSource[] = [];
   private emulators: RunningEmulator[] = [];
   private bridge?: LocalEventBridge;
+  private s3Front?: LocalS3Front;
   private resolver?: AssemblyResolver;
   private readonly clients = new Map<string, EmulatorClients>();
   private readonly sink: DeliverySink;
@@ -109,7 +111,12 @@ export class LocalCloud {
     const first = this.stacks[0] ?? this.assembly.stacks[0];
     this.bridge = new LocalEventBridge(first?.account ?? '123456789012', first?.region ?? 'us-east-1', this.sink);
     const events = await this.bridge.start();
-    this.endpointsValue = { fauxqs: fauxqs.endpoint, dynamodb: dynamodb.endpoint, events, s3: fauxqs.endpoint };
+    const region = first?.region ?? 'us-east-1';
+    this.s3Front = new LocalS3Front(fauxqs.endpoint, new S3Client({
+      region, endpoint: fauxqs.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }), region, this.sink);
+    const s3 = await this.s3Front.start();
+    this.endpointsValue = { fauxqs: fauxqs.endpoint, dynamodb: dynamodb.endpoint, events, s3 };
     this.resolver = new AssemblyResolver(this.assembly, this.endpointsValue);
 
     for (const stack of this.stacks) {
@@ -122,6 +129,7 @@ export class LocalCloud {
       const resolver = this.resolver.forStack(stack.id);
       this.createEventSources(resolver);
       this.createRules(resolver);
+      this.createNotifications(resolver);
     }
     let port = this.options.port;
     for (const stack of this.stacks) {
@@ -185,7 +193,8 @@ export class LocalCloud {
     const deadline = Date.now() + timeoutMs;
     let quiet = 0;
     for (;;) {
-      const busy = [...this.functions.values()].some((f) => f.inFlight > 0) || this.eventSources.some((s) => s.active) || this.bridge!.inFlight > 0;
+      const busy = [...this.functions.values()].some((f) => f.inFlight > 0) || this.eventSources.some((s) => s.active)
+        || this.bridge!.inFlight > 0 || this.s3Front!.inFlight > 0;
       const waiting: string[] = [];
       for (const source of this.eventSources) {
         const stack = this.stacks.find((s) => s.id === source.definition.stack)!;
@@ -214,6 +223,7 @@ export class LocalCloud {
     await Promise.all(this.apis.map((a) => a.stop()));
     await Promise.all([...this.functions.values()].map((f) => f.stop()));
     await this.bridge?.stop();
+    await this.s3Front?.stop();
     for (const clients of this.clients.values()) for (const c of Object.values(clients)) (c as { destroy(): void }).destroy();
     await Promise.all(this.emulators.map((e) => e.stop()));
     this.emulators = [];
@@ -230,7 +240,11 @@ export class LocalCloud {
   }
 
   private createFunctions(resolver: StackResolver): void {
+    // The handlers of custom resources the local cloud emulates itself never run.
+    const providers = new Set(this.resourcesOf(resolver, 'Custom::S3BucketNotifications')
+      .map(([, r]) => ((r.Properties?.ServiceToken as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt'] ?? [])[0]));
     for (const [logicalId, resource] of this.resourcesOf(resolver, 'AWS::Lambda::Function')) {
+      if (providers.has(logicalId)) continue;
       const definition = functionDefinition(resolver, this.assembly.directory, logicalId, resource);
       if ('reason' in definition) {
         this.addUnsupported(resolver.stack, logicalId, resource.Type, (definition as UnrunnableFunction).reason, []);
@@ -305,6 +319,45 @@ export class LocalCloud {
       }
       const bus = String(props.EventBusName ?? 'default').replace(/^arn:[^:]+:events:[^:]*:[^:]*:event-bus\//, '');
       this.bridge!.rules.push({ logicalId, busName: bus, pattern: props.EventPattern as Record<string, unknown>, targets });
+    }
+  }
+
+  private createNotifications(resolver: StackResolver): void {
+    const { sqs, sns } = this.clientsFor(resolver.stack.region);
+    const configurations: { bucket: string; config: Record<string, unknown>; logicalId: string }[] = [];
+    for (const [logicalId, resource] of this.resourcesOf(resolver, 'Custom::S3BucketNotifications')) {
+      const props = resolver.resolve(resource.Properties ?? {}) as { BucketName: string; NotificationConfiguration?: Record<string, unknown> };
+      configurations.push({ bucket: props.BucketName, config: props.NotificationConfiguration ?? {}, logicalId });
+    }
+    for (const [logicalId, resource] of this.resourcesOf(resolver, 'AWS::S3::Bucket')) {
+      const config = resource.Properties?.NotificationConfiguration;
+      if (config) configurations.push({ bucket: resolver.physical(logicalId).ref, config: resolver.resolve(config) as Record<string, unknown>, logicalId });
+    }
+    type Entry = Parameters<typeof keyFilter>[0] & Record<string, string | undefined>;
+    for (const { bucket, config, logicalId } of configurations) {
+      const add = (entry: Entry, name: string, deliver: NotificationTarget['deliver']) => {
+        this.s3Front!.targets.push({ bucket, events: entryEvents(entry), ...keyFilter(entry), name, deliver });
+      };
+      const queues = [...(config.QueueConfigurations as Entry[] | undefined) ?? []];
+      for (const entry of queues) {
+        const arn = String(entry.QueueArn ?? entry.Queue);
+        const queue = this.resources.find((r) => r.type === 'AWS::SQS::Queue' && this.physical(r.stack, r.logicalId).attributes.Arn === arn);
+        if (!queue) { this.addUnsupported(resolver.stack, logicalId, 'Custom::S3BucketNotifications', `destination queue ${arn} is not a queue of the running stacks`, []); continue; }
+        const url = this.physical(queue.stack, queue.logicalId).ref;
+        add(entry, queue.logicalId, async (event) => { await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(event) })); });
+      }
+      for (const entry of (config.TopicConfigurations as Entry[] | undefined) ?? []) {
+        const arn = String(entry.TopicArn ?? entry.Topic);
+        add(entry, arn.split(':').pop()!, async (event) => { await sns.send(new PublishCommand({ TopicArn: arn, Subject: 'Amazon S3 Notification', Message: JSON.stringify(event) })); });
+      }
+      for (const entry of [...(config.LambdaFunctionConfigurations as Entry[] | undefined) ?? [], ...(config.LambdaConfigurations as Entry[] | undefined) ?? []]) {
+        const fn = this.functionFor(String(entry.LambdaFunctionArn ?? entry.Function));
+        if (!fn) { this.addUnsupported(resolver.stack, logicalId, 'Custom::S3BucketNotifications', `destination function ${String(entry.LambdaFunctionArn ?? entry.Function)} does not run locally`, []); continue; }
+        add(entry, fn.definition.logicalId, async (event) => { const r = await fn.invoke(event); if (!r.ok) throw new Error(`${r.error.errorType}: ${r.error.errorMessage}`); });
+      }
+      if (config.EventBridgeConfiguration !== undefined) {
+        this.addUnsupported(resolver.stack, logicalId, 'Custom::S3BucketNotifications', 'S3 -> EventBridge notifications are not emulated', []);
+      }
     }
   }
 

@@ -26,6 +26,7 @@ export const EMULATED_TYPES: ReadonlySet<string> = new Set([
   'AWS::ApiGatewayV2::Stage',
   'AWS::Events::EventBus',
   'AWS::Events::Rule',
+  'Custom::S3BucketNotifications',
 ]);
 
 /**
