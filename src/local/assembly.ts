@@ -33,6 +33,12 @@ export interface AssemblyStack {
   readonly template: CfnTemplate;
   /** Ids of the stacks this one depends on (from the manifest). */
   readonly dependencies: string[];
+  /**
+   * Local folders (or files) of the stack's file assets, by the S3 object key they publish to:
+   * how a function's `Code.S3Key` finds its code when the template carries no asset metadata
+   * (apps synthesized outside the CDK CLI).
+   */
+  readonly assets: Record<string, string>;
 }
 
 export interface CloudAssembly {
@@ -47,7 +53,7 @@ export const DEFAULT_REGION = 'us-east-1';
 interface ManifestArtifact {
   readonly type: string;
   readonly environment?: string;
-  readonly properties?: { readonly templateFile?: string; readonly stackName?: string };
+  readonly properties?: { readonly templateFile?: string; readonly stackName?: string; readonly file?: string };
   readonly dependencies?: string[];
   readonly displayName?: string;
 }
@@ -68,12 +74,25 @@ export function readAssembly(directory: string): CloudAssembly {
     if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
     const [account, region] = parseEnvironment(artifact.environment);
     const template = JSON.parse(fs.readFileSync(path.join(dir, artifact.properties.templateFile), 'utf8')) as CfnTemplate;
+    const assets: Record<string, string> = {};
+    for (const dep of artifact.dependencies ?? []) {
+      const file = manifest.artifacts?.[dep]?.type === 'cdk:asset-manifest' ? manifest.artifacts[dep].properties?.file : undefined;
+      if (!file) continue;
+      const assetManifest = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
+        files?: Record<string, { source: { path?: string }; destinations: Record<string, { objectKey: string }> }>;
+      };
+      for (const asset of Object.values(assetManifest.files ?? {})) {
+        if (!asset.source.path) continue;
+        for (const destination of Object.values(asset.destinations)) assets[destination.objectKey] = path.resolve(dir, asset.source.path);
+      }
+    }
     stacks.push({
       id,
       stackName: artifact.properties.stackName ?? id,
       account,
       region,
       template,
+      assets,
       dependencies: (artifact.dependencies ?? []).filter((d) => manifest.artifacts?.[d]?.type === 'aws:cloudformation:stack'),
     });
   }

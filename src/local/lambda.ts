@@ -56,18 +56,20 @@ export function functionDefinition(
     return { stack, logicalId, reason: `runtime ${runtime || '(container image)'} is not run locally (Node.js only)` };
   }
   let codeDirectory: string;
-  const assetPath = resource.Metadata?.['aws:asset:path'];
-  const code = props.Code as { ZipFile?: unknown } | undefined;
-  if (typeof assetPath === 'string') {
-    codeDirectory = path.resolve(assemblyDir, assetPath);
+  const code = props.Code as { ZipFile?: unknown; S3Key?: unknown } | undefined;
+  const metadataPath = resource.Metadata?.['aws:asset:path'];
+  const assetPath = typeof metadataPath === 'string' ? path.resolve(assemblyDir, metadataPath)
+    : code?.S3Key !== undefined ? resolver.stack.assets[resolver.resolveString(code.S3Key)] : undefined;
+  if (assetPath !== undefined) {
+    codeDirectory = assetPath;
     if (!fs.existsSync(codeDirectory) || !fs.statSync(codeDirectory).isDirectory()) {
-      return { stack, logicalId, reason: `its asset ${assetPath} is not a folder in the assembly` };
+      return { stack, logicalId, reason: `its asset ${path.relative(assemblyDir, assetPath)} is not a folder in the assembly` };
     }
   } else if (code?.ZipFile !== undefined) {
     codeDirectory = fs.mkdtempSync(path.join(os.tmpdir(), `local-lambda-${logicalId}-`));
     fs.writeFileSync(path.join(codeDirectory, 'index.js'), resolver.resolveString(code.ZipFile));
   } else {
-    return { stack, logicalId, reason: 'its code is not a local asset (S3 location only)' };
+    return { stack, logicalId, reason: 'its code is not an asset of the assembly (an S3 location or a container image)' };
   }
   const variables = resolver.resolve((props.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}) as Record<string, unknown>;
   const physical = resolver.physical(logicalId);
