@@ -30,16 +30,11 @@ export function parseArguments(argv: readonly string[]): CliArguments {
       if (v === undefined || v.startsWith('--')) throw new LocalCloudError(`${arg} needs a value; ${USAGE}`);
       return v;
     };
-    if (arg === '--stack') stacks.push(value());
-    else if (arg.startsWith('--stack=')) stacks.push(arg.slice('--stack='.length));
-    else if (arg === '--port' || arg.startsWith('--port=')) {
+    if (arg === '--stack') {stacks.push(value());} else if (arg.startsWith('--stack=')) {stacks.push(arg.slice('--stack='.length));} else if (arg === '--port' || arg.startsWith('--port=')) {
       const text = arg === '--port' ? value() : arg.slice('--port='.length);
       port = Number(text);
       if (!Number.isInteger(port) || port < 1 || port > 65535) throw new LocalCloudError(`--port must be an integer from 1 to 65535, got ${text}`);
-    } else if (arg === '--logs') logs = true;
-    else if (arg === '--help' || arg === '-h') throw new LocalCloudError(USAGE);
-    else if (arg.startsWith('--')) throw new LocalCloudError(`unknown option ${arg}; ${USAGE}`);
-    else positional.push(arg);
+    } else if (arg === '--logs') {logs = true;} else if (arg === '--help' || arg === '-h') {throw new LocalCloudError(USAGE);} else if (arg.startsWith('--')) {throw new LocalCloudError(`unknown option ${arg}; ${USAGE}`);} else {positional.push(arg);}
   }
   if (positional.length > 1) throw new LocalCloudError(`one cloud assembly folder, got ${positional.join(' ')}; ${USAGE}`);
   return { assemblyDir: positional[0] ?? 'cdk.out', stacks, port, logs };

@@ -202,7 +202,8 @@ export class LocalCloud {
           QueueUrl: source.definition.queueUrl,
           AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
         }));
-        const depth = Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0);
+        const depth = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed']
+          .reduce((n, name) => n + Number(Attributes[name as keyof typeof Attributes] ?? 0), 0);
         if (depth > 0) waiting.push(`${source.definition.queueName} (${depth})`);
       }
       if (!busy && waiting.length === 0) {
@@ -312,7 +313,7 @@ export class LocalCloud {
           targets.push({ id: t.Id, deliver: async (event) => { const r = await fn.invoke(JSON.parse(payload(event))); if (!r.ok) throw new Error(`${r.error.errorType}: ${r.error.errorMessage}`); } });
         } else if (queue) {
           const url = this.physical(queue.stack, queue.logicalId).ref;
-          targets.push({ id: t.Id, deliver: async (event) => { await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: payload(event) })); } });
+          targets.push({ id: t.Id, deliver: (event) => sendTo(sqs, url, payload(event)) });
         } else {
           this.addUnsupported(resolver.stack, logicalId, resource.Type, `target ${t.Id} (${t.Arn}) is not a local function or queue`, []);
         }
@@ -331,7 +332,8 @@ export class LocalCloud {
     }
     for (const [logicalId, resource] of this.resourcesOf(resolver, 'AWS::S3::Bucket')) {
       const config = resource.Properties?.NotificationConfiguration;
-      if (config) configurations.push({ bucket: resolver.physical(logicalId).ref, config: resolver.resolve(config) as Record<string, unknown>, logicalId });
+      if (!config) continue;
+      configurations.push({ bucket: resolver.physical(logicalId).ref, config: resolver.resolve(config) as Record<string, unknown>, logicalId });
     }
     type Entry = Parameters<typeof keyFilter>[0] & Record<string, string | undefined>;
     for (const { bucket, config, logicalId } of configurations) {
@@ -344,13 +346,14 @@ export class LocalCloud {
         const queue = this.resources.find((r) => r.type === 'AWS::SQS::Queue' && this.physical(r.stack, r.logicalId).attributes.Arn === arn);
         if (!queue) { this.addUnsupported(resolver.stack, logicalId, 'Custom::S3BucketNotifications', `destination queue ${arn} is not a queue of the running stacks`, []); continue; }
         const url = this.physical(queue.stack, queue.logicalId).ref;
-        add(entry, queue.logicalId, async (event) => { await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(event) })); });
+        add(entry, queue.logicalId, (event) => sendTo(sqs, url, JSON.stringify(event)));
       }
       for (const entry of (config.TopicConfigurations as Entry[] | undefined) ?? []) {
         const arn = String(entry.TopicArn ?? entry.Topic);
         add(entry, arn.split(':').pop()!, async (event) => { await sns.send(new PublishCommand({ TopicArn: arn, Subject: 'Amazon S3 Notification', Message: JSON.stringify(event) })); });
       }
-      for (const entry of [...(config.LambdaFunctionConfigurations as Entry[] | undefined) ?? [], ...(config.LambdaConfigurations as Entry[] | undefined) ?? []]) {
+      const functions = [config.LambdaFunctionConfigurations, config.LambdaConfigurations].flatMap((list) => (list as Entry[] | undefined) ?? []);
+      for (const entry of functions) {
         const fn = this.functionFor(String(entry.LambdaFunctionArn ?? entry.Function));
         if (!fn) { this.addUnsupported(resolver.stack, logicalId, 'Custom::S3BucketNotifications', `destination function ${String(entry.LambdaFunctionArn ?? entry.Function)} does not run locally`, []); continue; }
         add(entry, fn.definition.logicalId, async (event) => { const r = await fn.invoke(event); if (!r.ok) throw new Error(`${r.error.errorType}: ${r.error.errorMessage}`); });
@@ -448,6 +451,10 @@ function withDependencies(assembly: CloudAssembly, stacks: AssemblyStack[]): Ass
   };
   [...ids].forEach(add);
   return ordered;
+}
+
+async function sendTo(sqs: SQSClient, queueUrl: string, body: string): Promise<void> {
+  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
 }
 
 function pick(value: unknown, jsonPath: string): unknown {

@@ -111,7 +111,8 @@ export class SqsEventSource {
       failed = new Set(batch.map((m) => m.MessageId!));
       detail = `${result.error.errorType}: ${result.error.errorMessage}`;
     } else if (this.definition.reportBatchItemFailures) {
-      const reported = ((result.result as { batchItemFailures?: { itemIdentifier?: string }[] } | null)?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
+      const response = result.result as { batchItemFailures?: { itemIdentifier?: string }[] } | null;
+      const reported = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
       const ids = new Set(batch.map((m) => m.MessageId!));
       // An empty or unknown identifier fails the whole batch, as Lambda does.
       failed = reported.some((id) => !id || !ids.has(id)) ? ids : new Set(reported as string[]);

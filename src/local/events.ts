@@ -10,15 +10,15 @@ import type { DeliverySink } from './deliveries';
 
 /** An EventBridge event as rules and targets see it. */
 export interface BusEvent {
-  readonly version: '0';
-  readonly id: string;
+  readonly 'version': '0';
+  readonly 'id': string;
   readonly 'detail-type': string;
-  readonly source: string;
-  readonly account: string;
-  readonly time: string;
-  readonly region: string;
-  readonly resources: string[];
-  readonly detail: unknown;
+  readonly 'source': string;
+  readonly 'account': string;
+  readonly 'time': string;
+  readonly 'region': string;
+  readonly 'resources': string[];
+  readonly 'detail': unknown;
 }
 
 export interface EventRule {

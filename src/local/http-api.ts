@@ -53,6 +53,14 @@ export interface HttpResponse {
   readonly json: unknown;
 }
 
+/** What the server writes back. */
+export interface MappedResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string | Buffer;
+  readonly cookies: string[];
+}
+
 const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
 
 /** One HTTP API served on 127.0.0.1. */
@@ -116,7 +124,7 @@ export class LocalHttpApi {
     return { statusCode: response.status, headers: Object.fromEntries(response.headers.entries()), body: text, json };
   }
 
-  private async handle(req: http.IncomingMessage, raw: Buffer): Promise<{ statusCode: number; headers: Record<string, string>; body: string | Buffer; cookies: string[] }> {
+  private async handle(req: http.IncomingMessage, raw: Buffer): Promise<MappedResponse> {
     const url = new URL(req.url ?? '/', 'http://local');
     const method = (req.method ?? 'GET').toUpperCase();
     const match = matchRoute(this.definition.routes, method, url.pathname);
@@ -206,8 +214,13 @@ export class LocalHttpApi {
   }
 }
 
+export interface RouteMatch {
+  readonly route: HttpRoute;
+  readonly pathParameters?: Record<string, string>;
+}
+
 /** The route API Gateway picks: the most specific (exact segments before parameters), then $default. */
-export function matchRoute(routes: readonly HttpRoute[], method: string, path: string): { route: HttpRoute; pathParameters?: Record<string, string> } | undefined {
+export function matchRoute(routes: readonly HttpRoute[], method: string, path: string): RouteMatch | undefined {
   const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
   let best: { route: HttpRoute; pathParameters?: Record<string, string>; score: number } | undefined;
   for (const route of routes) {
@@ -241,7 +254,7 @@ export function matchRoute(routes: readonly HttpRoute[], method: string, path: s
 }
 
 /** Payload 2.0 response mapping: a structured result, or any other value as a 200 JSON body. */
-export function mapResponse(result: unknown): { statusCode: number; headers: Record<string, string>; body: string | Buffer; cookies: string[] } {
+export function mapResponse(result: unknown): MappedResponse {
   if (result !== null && typeof result === 'object' && 'statusCode' in result) {
     const r = result as { statusCode: number; headers?: Record<string, unknown>; body?: string; isBase64Encoded?: boolean; cookies?: string[] };
     const headers = Object.fromEntries(Object.entries(r.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));

@@ -5,6 +5,7 @@
  * resource), so a template can be resolved without creating anything, and an Fn::ImportValue is
  * answered from the exporting stack's Outputs whether or not that stack runs.
  */
+import { createHash } from 'crypto';
 import type { AssemblyStack, CfnResource, CloudAssembly } from './assembly';
 import { LocalCloudError } from './errors';
 
@@ -31,7 +32,7 @@ export interface PhysicalResource {
 
 /** Thrown (as a LocalCloudError) when a value cannot be resolved locally. */
 function unresolvable(stack: AssemblyStack, what: string): LocalCloudError {
-  return new LocalCloudError(`${stack.id}: cannot resolve ${what} locally`);
+  return new LocalCloudError(`${stack.id}: cannot resolve ${what}`);
 }
 
 /** Resolves the intrinsics of every stack of an assembly. */
@@ -149,7 +150,7 @@ export class StackResolver {
       case 'Fn::And': return (arg as unknown[]).every((c) => this.truthy(c));
       case 'Fn::Or': return (arg as unknown[]).some((c) => this.truthy(c));
       case 'Condition': return this.condition(String(arg));
-      default: throw unresolvable(this.stack, `${name} (not supported by the local cloud)`);
+      default: throw unresolvable(this.stack, `${name}: the local cloud does not support this intrinsic`);
     }
   }
 
@@ -187,7 +188,7 @@ export class StackResolver {
     const value = this.physical(logicalId).attributes[attribute];
     if (value === undefined) {
       const type = this.stack.template.Resources?.[logicalId]?.Type;
-      throw unresolvable(this.stack, `Fn::GetAtt ${logicalId}.${attribute} (${type})`);
+      throw unresolvable(this.stack, `Fn::GetAtt ${logicalId}.${attribute}: the local cloud does not know that attribute of ${type}`);
     }
     return value;
   }
@@ -301,7 +302,5 @@ function splitOnce(text: string, separator: string): [string, string] {
 
 /** A 10-character API id, stable per stack and logical id, as API Gateway's ids look. */
 function apiId(seed: string): string {
-  let hash = 2166136261;
-  for (const ch of seed) hash = Math.imul(hash ^ ch.charCodeAt(0), 16777619) >>> 0;
-  return hash.toString(36).padStart(10, '0').slice(-10);
+  return createHash('sha256').update(seed).digest('hex').slice(0, 10);
 }

@@ -5,9 +5,9 @@
  * bucket's notification configuration (Custom::S3BucketNotifications, or the bucket's own
  * NotificationConfiguration) whose event type and prefix/suffix filters match.
  */
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DeliverySink } from './deliveries';
 
 /** One destination of a bucket's notifications. */
@@ -22,10 +22,11 @@ export interface NotificationTarget {
 }
 
 /** The fields of a bucket notification configuration destination, as the template names them. */
+interface FilterRule { readonly Name: string; readonly Value: string }
 interface ConfigurationEntry {
   readonly Events?: string[];
   readonly Event?: string;
-  readonly Filter?: { readonly Key?: { readonly FilterRules?: { readonly Name: string; readonly Value: string }[] }; readonly S3Key?: { readonly Rules?: { readonly Name: string; readonly Value: string }[] } };
+  readonly Filter?: { readonly Key?: { readonly FilterRules?: FilterRule[] }; readonly S3Key?: { readonly Rules?: FilterRule[] } };
 }
 
 /** Prefix and suffix of a configuration entry's filter (CloudFormation or S3 API spelling). */
@@ -61,7 +62,12 @@ export class LocalS3Front {
   private pending = 0;
   private sequence = 0;
 
-  constructor(private readonly upstream: string, private readonly client: S3Client, private readonly region: string, private readonly onDelivery: DeliverySink) {}
+  constructor(
+    private readonly upstream: string,
+    private readonly client: S3Client,
+    private readonly region: string,
+    private readonly onDelivery: DeliverySink,
+  ) {}
 
   /** Notifications still being delivered. */
   get inFlight(): number {

@@ -126,7 +126,9 @@ describe('the example app in the local cloud', () => {
     const noticesArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: notices.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn;
     await sns.send(new SubscribeCommand({
       TopicArn: cloud.physical('FileProcessingPipelineExample', 'CsvImportNotificationTopic99A35559').ref,
-      Protocol: 'sqs', Endpoint: noticesArn, Attributes: { RawMessageDelivery: 'true' },
+      Protocol: 'sqs',
+      Endpoint: noticesArn,
+      Attributes: { RawMessageDelivery: 'true' },
     }));
     const input = cloud.physical('FileProcessingPipelineExample', 'CsvImportInputBucketE09FDBE4').ref;
     const output = cloud.physical('FileProcessingPipelineExample', 'CsvImportOutputBucket830041E7').ref;
@@ -180,7 +182,8 @@ describe('failure paths in the local cloud', () => {
     expect(job).toMatchObject({ status: 'FAILED', attempts: 2, error: { message: 'report renderer crashed' } });
     const dlqId = Object.keys(JSON.parse(fs.readFileSync(path.join(outdir, `${TEST_STACK}.template.json`), 'utf8')).Resources)
       .find((id) => id.startsWith('FailingJobsDeadLetterQueue') && !id.includes('Policy') && !id.includes('Alarm'))!;
-    const { Messages = [] } = await cloud.clientsFor(REGION).sqs.send(new ReceiveMessageCommand({ QueueUrl: cloud.physical(TEST_STACK, dlqId).ref, MaxNumberOfMessages: 10 }));
+    const dlq = cloud.physical(TEST_STACK, dlqId).ref;
+    const { Messages = [] } = await cloud.clientsFor(REGION).sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10 }));
     expect(Messages.map((m) => JSON.parse(m.Body!).jobId)).toEqual([jobId]);
     const worker = cloud.deliveries.filter((d) => d.service === 'sqs' && d.resource.includes('FailingJobsQueue'));
     expect(worker.map((d) => d.outcome)).toEqual(['failed', 'failed']);
