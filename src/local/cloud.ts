@@ -9,6 +9,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssemblyStack, CfnResource, CloudAssembly, readAssembly, selectStacks } from './assembly';
+import { AsyncInvokeConfig, DEFAULT_ASYNC_CONFIG, DestinationSender, invokeAsync } from './async-invoke';
 import type { Delivery, DeliverySink } from './deliveries';
 import { RunningEmulator, startDynaliteServer, startFauxqsProcess } from './emulators';
 import { LocalCloudError } from './errors';
@@ -81,6 +82,9 @@ export class LocalCloud {
   private readonly clients = new Map<string, EmulatorClients>();
   private readonly sink: DeliverySink;
   private endpointsValue?: LocalEndpoints;
+  private asyncPending = 0;
+  private readonly asyncConfigs = new Map<LocalFunction, AsyncInvokeConfig>();
+  private readonly schedules: { stack: string; logicalId: string; name: string; fire: () => Promise<void> }[] = [];
 
   constructor(readonly assembly: CloudAssembly, readonly stacks: AssemblyStack[], private readonly options: LocalCloudOptions) {
     const print = options.print === false ? undefined : options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -130,6 +134,8 @@ export class LocalCloud {
       this.createEventSources(resolver);
       this.createRules(resolver);
       this.createNotifications(resolver);
+      this.createAsyncConfigs(resolver);
+      this.createSchedules(resolver);
     }
     let port = this.options.port;
     for (const stack of this.stacks) {
@@ -163,6 +169,24 @@ export class LocalCloud {
     return found.invoke(event);
   }
 
+  /** Schedules (EventBridge Scheduler) of the running stacks: fire them with fireSchedule. */
+  get scheduleNames(): string[] {
+    return this.schedules.map((s) => `${s.stack}/${s.logicalId}`);
+  }
+
+  /**
+   * Fires a schedule now (by logical id, schedule name or `Stack/LogicalId`), as its clock
+   * would: its target gets the schedule's Input. Settles when the target's delivery (with
+   * retries) settles; it does not wait for the clock.
+   */
+  async fireSchedule(schedule: string): Promise<void> {
+    const found = this.schedules.filter((s) => [s.logicalId, s.name, `${s.stack}/${s.logicalId}`].includes(schedule));
+    if (found.length !== 1) {
+      throw new LocalCloudError(`${found.length ? `${schedule} names ${found.length} schedules` : `no schedule ${schedule}`}; schedules: ${this.scheduleNames.join(', ') || '(none)'}`);
+    }
+    await found[0].fire();
+  }
+
   /** The local identity (Ref and attributes) of a resource, e.g. a queue's URL. */
   physical(stack: string, logicalId: string): { ref: string; attributes: Record<string, string> } {
     return this.resolver!.forStack(selectStacks(this.assembly, [stack])[0].id).physical(logicalId);
@@ -194,7 +218,7 @@ export class LocalCloud {
     let quiet = 0;
     for (;;) {
       const busy = [...this.functions.values()].some((f) => f.inFlight > 0) || this.eventSources.some((s) => s.active)
-        || this.bridge!.inFlight > 0 || this.s3Front!.inFlight > 0;
+        || this.bridge!.inFlight > 0 || this.s3Front!.inFlight > 0 || this.asyncPending > 0;
       const waiting: string[] = [];
       for (const source of this.eventSources) {
         const stack = this.stacks.find((s) => s.id === source.definition.stack)!;
@@ -310,7 +334,7 @@ export class LocalCloud {
         const fn = this.functionFor(t.Arn);
         const queue = this.resources.find((r) => r.type === 'AWS::SQS::Queue' && this.physical(r.stack, r.logicalId).attributes.Arn === t.Arn);
         if (fn) {
-          targets.push({ id: t.Id, deliver: async (event) => { const r = await fn.invoke(JSON.parse(payload(event))); if (!r.ok) throw new Error(`${r.error.errorType}: ${r.error.errorMessage}`); } });
+          targets.push({ id: t.Id, deliver: async (event) => { void this.invokeAsync(fn, JSON.parse(payload(event)), `events rule ${logicalId}`); } });
         } else if (queue) {
           const url = this.physical(queue.stack, queue.logicalId).ref;
           targets.push({ id: t.Id, deliver: (event) => sendTo(sqs, url, payload(event)) });
@@ -356,11 +380,113 @@ export class LocalCloud {
       for (const entry of functions) {
         const fn = this.functionFor(String(entry.LambdaFunctionArn ?? entry.Function));
         if (!fn) { this.addUnsupported(resolver.stack, logicalId, 'Custom::S3BucketNotifications', `destination function ${String(entry.LambdaFunctionArn ?? entry.Function)} does not run locally`, []); continue; }
-        add(entry, fn.definition.logicalId, async (event) => { const r = await fn.invoke(event); if (!r.ok) throw new Error(`${r.error.errorType}: ${r.error.errorMessage}`); });
+        add(entry, fn.definition.logicalId, async (event) => { void this.invokeAsync(fn, event, `s3 ${bucket}`); });
       }
       if (config.EventBridgeConfiguration !== undefined) {
         this.addUnsupported(resolver.stack, logicalId, 'Custom::S3BucketNotifications', 'S3 -> EventBridge notifications are not emulated', []);
       }
+    }
+  }
+
+  /** Invokes a function asynchronously with its EventInvokeConfig; drain waits for it. */
+  private async invokeAsync(fn: LocalFunction, event: unknown, source: string): Promise<void> {
+    this.asyncPending++;
+    try {
+      await invokeAsync(fn, event, this.asyncConfigs.get(fn) ?? DEFAULT_ASYNC_CONFIG, source, this.sink);
+    } catch (error) {
+      this.sink({ service: 'lambda', resource: `${source} -> ${fn.definition.logicalId} (async)`, outcome: 'dropped', detail: (error as Error).message });
+    } finally {
+      this.asyncPending--;
+    }
+  }
+
+  /** A sender to the queue, topic, function or bus an ARN names, or undefined. */
+  private destination(arn: string | undefined, region: string): DestinationSender | undefined {
+    if (!arn) return undefined;
+    const { sqs, sns } = this.clientsFor(region);
+    const queue = this.resources.find((r) => r.type === 'AWS::SQS::Queue' && this.physical(r.stack, r.logicalId).attributes.Arn === arn);
+    if (queue) {
+      const url = this.physical(queue.stack, queue.logicalId).ref;
+      return async (body, attributes) => {
+        await sqs.send(new SendMessageCommand({
+          QueueUrl: url,
+          MessageBody: body,
+          MessageAttributes: attributes && Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
+        }));
+      };
+    }
+    if (arn.startsWith('arn:aws:sns:')) return async (body) => { await sns.send(new PublishCommand({ TopicArn: arn, Message: body })); };
+    const fn = this.functionFor(arn);
+    if (fn) return async (body) => { void this.invokeAsync(fn, JSON.parse(body), 'destination'); };
+    if (/^arn:aws:events:[^:]*:[^:]*:event-bus\//.test(arn)) {
+      return async (body) => { this.bridge!.put({ EventBusName: arn, Source: 'lambda', DetailType: 'Lambda Function Invocation Result', Detail: body }); };
+    }
+    return undefined;
+  }
+
+  private createAsyncConfigs(resolver: StackResolver): void {
+    const region = resolver.stack.region;
+    const configs = new Map<LocalFunction, { maximumRetryAttempts?: number; onSuccess?: string; onFailure?: string }>();
+    for (const [, resource] of this.resourcesOf(resolver, 'AWS::Lambda::EventInvokeConfig')) {
+      const props = resolver.resolve(resource.Properties ?? {}) as {
+        FunctionName: string;
+        MaximumRetryAttempts?: number;
+        DestinationConfig?: { OnSuccess?: { Destination: string }; OnFailure?: { Destination: string } };
+      };
+      const fn = this.functionFor(props.FunctionName);
+      if (fn) {
+        configs.set(fn, {
+          maximumRetryAttempts: props.MaximumRetryAttempts,
+          onSuccess: props.DestinationConfig?.OnSuccess?.Destination,
+          onFailure: props.DestinationConfig?.OnFailure?.Destination,
+        });
+      }
+    }
+    for (const fn of this.functions.values()) {
+      if (fn.definition.stack !== resolver.stack.id) continue;
+      const resource = resolver.stack.template.Resources![fn.definition.logicalId];
+      const dlq = (resolver.resolve(resource.Properties?.DeadLetterConfig ?? {}) as { TargetArn?: string }).TargetArn;
+      const config = configs.get(fn);
+      if (!config && !dlq) continue;
+      this.asyncConfigs.set(fn, {
+        maximumRetryAttempts: config?.maximumRetryAttempts ?? DEFAULT_ASYNC_CONFIG.maximumRetryAttempts,
+        onSuccess: this.destination(config?.onSuccess, region),
+        onFailure: this.destination(config?.onFailure, region),
+        deadLetter: this.destination(dlq, region),
+      });
+    }
+  }
+
+  private createSchedules(resolver: StackResolver): void {
+    for (const [logicalId, resource] of this.resourcesOf(resolver, 'AWS::Scheduler::Schedule')) {
+      const props = resolver.resolve(resource.Properties ?? {}) as {
+        Name?: string;
+        State?: string;
+        ScheduleExpression?: string;
+        Target: { Arn: string; Input?: string; DeadLetterConfig?: { Arn?: string } };
+      };
+      const name = props.Name ?? logicalId;
+      const fn = this.functionFor(props.Target.Arn);
+      const queue = fn ? undefined : this.destination(props.Target.Arn, resolver.stack.region);
+      if (!fn && !queue) {
+        this.addUnsupported(resolver.stack, logicalId, resource.Type, `its target ${props.Target.Arn} is not a local function or queue`, []);
+        continue;
+      }
+      const input = props.Target.Input ?? '{}';
+      const source = `schedule ${logicalId} (${props.ScheduleExpression ?? 'on demand'})`;
+      this.schedules.push({
+        stack: resolver.stack.id,
+        logicalId,
+        name,
+        fire: async () => {
+          if (fn) {
+            await this.invokeAsync(fn, JSON.parse(input), source);
+          } else {
+            await queue!(input);
+            this.sink({ service: 'scheduler', resource: source, outcome: 'ok', detail: 'sent' });
+          }
+        },
+      });
     }
   }
 

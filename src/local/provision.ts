@@ -27,6 +27,9 @@ export const EMULATED_TYPES: ReadonlySet<string> = new Set([
   'AWS::Events::EventBus',
   'AWS::Events::Rule',
   'Custom::S3BucketNotifications',
+  'AWS::Lambda::EventInvokeConfig',
+  'AWS::Scheduler::Schedule',
+  'AWS::Scheduler::ScheduleGroup',
 ]);
 
 /**

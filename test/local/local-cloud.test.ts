@@ -35,7 +35,7 @@ describe('the example app in the local cloud', () => {
     buildExampleApp(outdir).synth();
     cloud = await runLocalCloud({
       assemblyDir: outdir,
-      stacks: ['AsyncHttpApiExample', 'FanOutExample', 'FileProcessingPipelineExample'],
+      stacks: ['AsyncHttpApiExample', 'FanOutExample', 'FileProcessingPipelineExample', 'ScheduledJobExample'],
       print: false,
     });
   }, 240_000);
@@ -148,8 +148,19 @@ describe('the example app in the local cloud', () => {
     ]);
   });
 
+  test('fires the example\'s nightly schedule on demand, and its handler runs asynchronously and succeeds', async () => {
+    // WHEN
+    await cloud.fireSchedule('NightlyReportSchedule32940738');
+    // THEN
+    expect(cloud.deliveries[cloud.deliveries.length - 1]).toEqual(expect.objectContaining({
+      service: 'lambda',
+      resource: 'schedule NightlyReportSchedule32940738 (cron(0 2 * * ? *)) -> NightlyReportHandler7767CA4B (async)',
+      outcome: 'ok',
+    }));
+  });
+
   test('runs the stacks the selected ones depend on, and does not run the notifications handler it replaces', () => {
-    expect(cloud.stacks.map((s) => s.id)).toEqual(['SharedExample', 'AsyncHttpApiExample', 'FanOutExample', 'FileProcessingPipelineExample']);
+    expect(cloud.stacks.map((s) => s.id)).toEqual(['SharedExample', 'AsyncHttpApiExample', 'FanOutExample', 'FileProcessingPipelineExample', 'ScheduledJobExample']);
     expect(cloud.unsupported).toEqual([]);
   });
 });
@@ -188,6 +199,28 @@ describe('failure paths in the local cloud', () => {
     const worker = cloud.deliveries.filter((d) => d.service === 'sqs' && d.resource.includes('FailingJobsQueue'));
     expect(worker.map((d) => d.outcome)).toEqual(['failed', 'failed']);
     expect(worker[1].detail).toMatch(/1 on their last receive go to the dead-letter queue/);
+  });
+
+  test('fails a scheduled run whose handler throws: retried twice, then a destination record in the failure queue', async () => {
+    // GIVEN
+    const schedule = cloud.scheduleNames.find((n) => n.includes('WeeklyDigest'))!;
+    const resources = JSON.parse(fs.readFileSync(path.join(outdir, `${TEST_STACK}.template.json`), 'utf8')).Resources as Record<string, { Type: string }>;
+    const failureQueueId = Object.keys(resources).find((id) => id.startsWith('WeeklyDigestHandlerFailureQueue') && resources[id].Type === 'AWS::SQS::Queue')!;
+    // WHEN
+    await cloud.fireSchedule(schedule);
+    // THEN
+    const { Messages = [] } = await cloud.clientsFor(REGION).sqs.send(new ReceiveMessageCommand({
+      QueueUrl: cloud.physical(TEST_STACK, failureQueueId).ref, MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+    }));
+    expect(Messages.map((m) => JSON.parse(m.Body!))).toEqual([expect.objectContaining({
+      requestContext: expect.objectContaining({ condition: 'RetriesExhausted', approximateInvokeCount: 3 }),
+      requestPayload: { report: 'weekly' },
+      responseContext: expect.objectContaining({ functionError: 'Unhandled' }),
+      responsePayload: expect.objectContaining({ errorType: 'Error', errorMessage: 'no data for weekly' }),
+    })]);
+    expect(cloud.deliveries[cloud.deliveries.length - 1]).toMatchObject({
+      service: 'lambda', outcome: 'failed', detail: 'Error: no data for weekly after 3 attempts; sent to the OnFailure destination',
+    });
   });
 
   test('builds the payload 2.0 event: route key, path parameters, lower-cased headers, query, body and the IAM caller', async () => {
