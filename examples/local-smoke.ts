@@ -4,7 +4,9 @@
  *   - AsyncHttpApiExample: POST /jobs (as an IAM caller), then GET /jobs/{jobId} until SUCCEEDED;
  *   - FanOutExample: publish an order, see every consumer run (and the filter keep one out);
  *   - FileProcessingPipelineExample: upload a CSV, read the JSON Lines output and the notice;
- *   - ScheduledJobExample: fire the nightly schedule, see its handler succeed.
+ *   - ScheduledJobExample: fire the nightly schedule, see its handler succeed;
+ *   - SagaOrchestratorExample: book a trip (SUCCEEDED), then one whose payment is declined
+ *     (FAILED, after the flight and hotel compensations ran).
  * Prints what happened and exits non-zero if anything did not.
  *
  *   npx cdk synth && npx tsx examples/local-smoke.ts cdk.out
@@ -15,7 +17,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } 
 import { LocalCloud, LocalCloudError, runLocalCloud } from '../src/local';
 
 const CALLER = { 'x-local-caller': 'arn:aws:iam::123456789012:user/smoke' };
-const STACKS = ['AsyncHttpApiExample', 'FanOutExample', 'FileProcessingPipelineExample', 'ScheduledJobExample'];
+const STACKS = ['AsyncHttpApiExample', 'FanOutExample', 'FileProcessingPipelineExample', 'ScheduledJobExample', 'SagaOrchestratorExample'];
 
 /** A resource's logical id in a stack, found by type and construct path rather than by hash. */
 function logicalId(cloud: LocalCloud, stackId: string, type: string, idPrefix: string): string {
@@ -91,12 +93,24 @@ async function scheduledJob(cloud: LocalCloud): Promise<string> {
   return `${schedule} fired, handler succeeded (${run.detail})`;
 }
 
+async function saga(cloud: LocalCloud): Promise<string> {
+  const machine = `SagaOrchestratorExample/${logicalId(cloud, 'SagaOrchestratorExample', 'AWS::StepFunctions::StateMachine', 'BookTripStateMachine')}`;
+  const trip = { tripId: 'smoke', hotelId: 'h-1', flightNumber: 'LH100', amountCents: 12_000 };
+  const ok = await cloud.startExecution(machine, trip);
+  if (ok.status !== 'SUCCEEDED') throw new Error(`the trip did not book: ${JSON.stringify(ok)}`);
+  const before = cloud.invocations.length;
+  const declined = await cloud.startExecution(machine, { ...trip, tripId: 'smoke-declined', amountCents: 0 });
+  const compensations = cloud.invocations.slice(before).filter((i) => i.function.includes('Compensation') && i.ok).map((i) => i.function);
+  if (declined.status !== 'FAILED' || compensations.length !== 2) throw new Error(`declined trip: ${JSON.stringify(declined)}, compensations ${compensations.join(', ')}`);
+  return `trip booked (SUCCEEDED); declined payment -> FAILED ${declined.error} after ${compensations.length} compensations`;
+}
+
 async function main(): Promise<void> {
   const assemblyDir = process.argv[2] ?? 'cdk.out';
   const cloud = await runLocalCloud({ assemblyDir, stacks: STACKS });
   const results: [string, string | Error][] = [];
   try {
-    const checks = [['AsyncHttpApi', asyncHttpApi], ['FanOut', fanOut], ['FileProcessingPipeline', fileProcessing], ['ScheduledJob', scheduledJob]] as const;
+    const checks = [['AsyncHttpApi', asyncHttpApi], ['FanOut', fanOut], ['FileProcessingPipeline', fileProcessing], ['ScheduledJob', scheduledJob], ['SagaOrchestrator', saga]] as const;
     for (const [name, check] of checks) {
       try {
         results.push([name, await check(cloud)]);
@@ -109,7 +123,7 @@ async function main(): Promise<void> {
   }
   console.log('\nlocal smoke:');
   for (const [name, outcome] of results) console.log(`  ${outcome instanceof Error ? 'FAIL' : 'ok  '} ${name}: ${outcome instanceof Error ? outcome.message : outcome}`);
-  console.log('  not run locally yet: SagaOrchestrator (Step Functions), StaticSite (CloudFront), Database (RDS Proxy)');
+  console.log('  not run locally yet: StaticSite (CloudFront), Database (RDS Proxy)');
   if (results.some(([, o]) => o instanceof Error)) process.exit(1);
 }
 

@@ -20,6 +20,7 @@ import { functionDefinition, InvokeResult, LocalFunction, UnrunnableFunction } f
 import { EMULATED_TYPES, EmulatorClients, IGNORED_TYPES, provisionStack, ProvisionedResource } from './provision';
 import { AssemblyResolver, LocalEndpoints, StackResolver } from './resolve';
 import { entryEvents, keyFilter, LocalS3Front, NotificationTarget } from './s3';
+import { ExecutionResult, LocalStateMachine } from './step-functions';
 
 export interface LocalCloudOptions {
   /** The cloud assembly folder (`cdk.out`). */
@@ -70,11 +71,14 @@ export class LocalCloud {
   readonly deliveries: Delivery[] = [];
   /** What was not emulated: resources of unsupported types and functions that cannot run. */
   readonly unsupported: UnsupportedResource[] = [];
+  /** Every settled function invocation, in order: which function, and whether it succeeded. */
+  readonly invocations: { readonly function: string; readonly ok: boolean; readonly errorType?: string }[] = [];
   /** What was created in the emulators. */
   readonly resources: ProvisionedResource[] = [];
   readonly functions = new Map<string, LocalFunction>();
   readonly apis: LocalHttpApi[] = [];
   readonly eventSources: SqsEventSource[] = [];
+  readonly stateMachines: LocalStateMachine[] = [];
   private emulators: RunningEmulator[] = [];
   private bridge?: LocalEventBridge;
   private s3Front?: LocalS3Front;
@@ -136,6 +140,7 @@ export class LocalCloud {
       this.createNotifications(resolver);
       this.createAsyncConfigs(resolver);
       this.createSchedules(resolver);
+      this.createStateMachines(resolver);
     }
     let port = this.options.port;
     for (const stack of this.stacks) {
@@ -185,6 +190,24 @@ export class LocalCloud {
       throw new LocalCloudError(`${found.length ? `${schedule} names ${found.length} schedules` : `no schedule ${schedule}`}; schedules: ${this.scheduleNames.join(', ') || '(none)'}`);
     }
     await found[0].fire();
+  }
+
+  /**
+   * Runs a Step Functions execution to its end (state machine by logical id, name, ARN or
+   * `Stack/LogicalId`): SUCCEEDED with its output, or FAILED with the error and cause.
+   */
+  async startExecution(stateMachine: string, input: unknown = {}): Promise<ExecutionResult> {
+    const found = this.stateMachines.filter((m) => [m.definition.logicalId, m.definition.name, m.definition.arn, `${m.definition.stack}/${m.definition.logicalId}`].includes(stateMachine));
+    if (found.length !== 1) {
+      const names = this.stateMachines.map((m) => `${m.definition.stack}/${m.definition.logicalId}`).join(', ') || '(none)';
+      throw new LocalCloudError(`${found.length ? `${stateMachine} names ${found.length} state machines` : `no state machine ${stateMachine}`}; state machines: ${names}`);
+    }
+    this.asyncPending++;
+    try {
+      return await found[0].start(input);
+    } finally {
+      this.asyncPending--;
+    }
   }
 
   /** The local identity (Ref and attributes) of a resource, e.g. a queue's URL. */
@@ -280,6 +303,9 @@ export class LocalCloud {
         endpoints: this.endpoints,
         region: resolver.stack.region,
         onLog: onLog ? (line) => onLog(logicalId, line) : undefined,
+        onInvoked: (fn, result) => this.invocations.push(result.ok
+          ? { function: fn.definition.logicalId, ok: true }
+          : { function: fn.definition.logicalId, ok: false, errorType: result.error.errorType }),
       }));
     }
   }
@@ -487,6 +513,31 @@ export class LocalCloud {
           }
         },
       });
+    }
+  }
+
+  private createStateMachines(resolver: StackResolver): void {
+    for (const [logicalId, resource] of this.resourcesOf(resolver, 'AWS::StepFunctions::StateMachine')) {
+      const props = resource.Properties ?? {};
+      const physical = resolver.physical(logicalId);
+      let definition: Record<string, unknown>;
+      try {
+        definition = props.DefinitionString !== undefined
+          ? JSON.parse(resolver.resolveString(props.DefinitionString)) as Record<string, unknown>
+          : resolver.resolve(props.Definition) as Record<string, unknown>;
+        if (props.DefinitionSubstitutions) {
+          const subs = resolver.resolve(props.DefinitionSubstitutions) as Record<string, unknown>;
+          definition = JSON.parse(JSON.stringify(definition).replace(/\$\{([^}]+)\}/g, (m, k: string) => (k in subs ? String(subs[k]) : m))) as Record<string, unknown>;
+        }
+        const machine = new LocalStateMachine({ stack: resolver.stack.id, logicalId, name: physical.attributes.Name, arn: physical.ref, definition },
+          (arn) => this.functionFor(arn), this.sink);
+        this.stateMachines.push(machine);
+        if (machine.unboundTasks.length) {
+          this.addUnsupported(resolver.stack, logicalId, resource.Type, `tasks that are not local Lambda functions fail: ${machine.unboundTasks.join(', ')}`, []);
+        }
+      } catch (error) {
+        this.addUnsupported(resolver.stack, logicalId, resource.Type, `its definition cannot run locally: ${(error as Error).message}`, []);
+      }
     }
   }
 

@@ -115,6 +115,8 @@ export interface LocalFunctionOptions {
   readonly region: string;
   /** Receives each line the function writes (stdout and stderr). */
   readonly onLog?: (line: string) => void;
+  /** Told about each settled invocation. */
+  readonly onInvoked?: (fn: LocalFunction, result: InvokeResult) => void;
 }
 
 /** A function running locally in a warm child process; invocations run one at a time. */
@@ -135,7 +137,10 @@ export class LocalFunction {
   /** Invokes the function with `event` (synchronously, as RequestResponse). */
   invoke(event: unknown): Promise<InvokeResult> {
     this.pending++;
-    const run = this.queue.then(() => this.run(event)).finally(() => { this.pending--; });
+    const run = this.queue.then(() => this.run(event)).then((result) => {
+      this.options.onInvoked?.(this, result);
+      return result;
+    }).finally(() => { this.pending--; });
     this.queue = run.catch(() => undefined);
     return run;
   }

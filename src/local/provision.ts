@@ -30,6 +30,7 @@ export const EMULATED_TYPES: ReadonlySet<string> = new Set([
   'AWS::Lambda::EventInvokeConfig',
   'AWS::Scheduler::Schedule',
   'AWS::Scheduler::ScheduleGroup',
+  'AWS::StepFunctions::StateMachine',
 ]);
 
 /**

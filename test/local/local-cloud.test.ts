@@ -35,7 +35,7 @@ describe('the example app in the local cloud', () => {
     buildExampleApp(outdir).synth();
     cloud = await runLocalCloud({
       assemblyDir: outdir,
-      stacks: ['AsyncHttpApiExample', 'FanOutExample', 'FileProcessingPipelineExample', 'ScheduledJobExample'],
+      stacks: ['AsyncHttpApiExample', 'FanOutExample', 'FileProcessingPipelineExample', 'ScheduledJobExample', 'SagaOrchestratorExample'],
       print: false,
     });
   }, 240_000);
@@ -159,8 +159,37 @@ describe('the example app in the local cloud', () => {
     }));
   });
 
+  test('runs the saga on the local functions: every step on success, the output holding each step\'s result', async () => {
+    // WHEN
+    const run = await cloud.startExecution('BookTripStateMachineAFA3E64E', { tripId: 't-1', hotelId: 'h-1', flightNumber: 'LH100', amountCents: 12_000 });
+    // THEN
+    expect(run).toMatchObject({
+      status: 'SUCCEEDED',
+      output: { input: { tripId: 't-1' }, results: { ChargePayment: { paymentId: 'pay-t-1' } } },
+    });
+    expect(Object.keys((run.output as { results: object }).results)).toEqual(['ReserveHotel', 'BookFlight', 'ChargePayment']);
+  });
+
+  test('fails the saga when payment is declined, after compensating the flight and then the hotel', async () => {
+    // GIVEN
+    const before = cloud.invocations.length;
+    // WHEN
+    const run = await cloud.startExecution('SagaOrchestratorExample/BookTripStateMachineAFA3E64E', { tripId: 't-2', hotelId: 'h-1', flightNumber: 'LH100', amountCents: 0 });
+    // THEN
+    expect(run).toMatchObject({ status: 'FAILED', error: 'PaymentDeclined', cause: expect.stringContaining('invalid amount 0') });
+    expect(cloud.invocations.slice(before)).toEqual([
+      { function: 'BookTripReserveHotelActionC73A2535', ok: true },
+      { function: 'BookTripBookFlightActionF830C174', ok: true },
+      { function: 'BookTripChargePaymentActionAB5666FB', ok: false, errorType: 'PaymentDeclined' },
+      { function: 'BookTripBookFlightCompensation1001620E', ok: true },
+      { function: 'BookTripReserveHotelCompensation61A13F52', ok: true },
+    ]);
+  });
+
   test('runs the stacks the selected ones depend on, and does not run the notifications handler it replaces', () => {
-    expect(cloud.stacks.map((s) => s.id)).toEqual(['SharedExample', 'AsyncHttpApiExample', 'FanOutExample', 'FileProcessingPipelineExample', 'ScheduledJobExample']);
+    expect(cloud.stacks.map((s) => s.id)).toEqual([
+      'SharedExample', 'AsyncHttpApiExample', 'FanOutExample', 'FileProcessingPipelineExample', 'ScheduledJobExample', 'SagaOrchestratorExample',
+    ]);
     expect(cloud.unsupported).toEqual([]);
   });
 });
