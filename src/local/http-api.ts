@@ -9,6 +9,7 @@ import { randomUUID } from 'crypto';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import type { DeliverySink } from './deliveries';
+import { LocalCloudError } from './errors';
 import type { LocalFunction } from './lambda';
 
 /** The header that names the IAM caller of a request to an AWS_IAM route. */
@@ -95,7 +96,9 @@ export class LocalHttpApi {
       });
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE'
+        ? new LocalCloudError(`port ${port} on 127.0.0.1 is in use: pick another --port for ${this.definition.logicalId}`)
+        : error));
       server.listen(port, '127.0.0.1', () => resolve());
     });
     this.server = server;

@@ -78,4 +78,6 @@ for (const kind of ['uncaughtException', 'unhandledRejection']) {
     process.exit(1);
   });
 }
+// Stop with the local cloud: the IPC channel closes when the parent exits, even when it is killed.
+process.on('disconnect', () => process.exit(0));
 reply({ ready: true });

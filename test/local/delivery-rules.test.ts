@@ -1,5 +1,5 @@
 import { matchesPattern } from '../../src/local/events';
-import { HttpRoute, mapResponse, matchRoute } from '../../src/local/http-api';
+import { HttpRoute, LocalHttpApi, mapResponse, matchRoute } from '../../src/local/http-api';
 import { encodeEventKey, notificationMatches } from '../../src/local/s3';
 
 describe('EventBridge pattern matching', () => {
@@ -57,5 +57,20 @@ describe('HTTP API routing', () => {
     expect(mapResponse({ statusCode: 202, headers: { 'X-A': 1 }, body: Buffer.from('hi').toString('base64'), isBase64Encoded: true }))
       .toEqual({ statusCode: 202, headers: { 'x-a': '1' }, body: Buffer.from('hi'), cookies: [] });
     expect(mapResponse([1, 2])).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: '[1,2]', cookies: [] });
+  });
+});
+
+describe('serving an HTTP API', () => {
+  test('fails in one line when its port is taken', async () => {
+    // GIVEN
+    const definition = { stack: 'S', logicalId: 'Api', name: 'api', apiId: 'abc', account: '123456789012', region: 'eu-west-1', routes: [] };
+    const first = new LocalHttpApi(definition, () => undefined);
+    const port = Number(new URL(await first.start()).port);
+    try {
+      // THEN
+      await expect(new LocalHttpApi(definition, () => undefined).start(port)).rejects.toThrow(`port ${port} on 127.0.0.1 is in use: pick another --port for Api`);
+    } finally {
+      await first.stop();
+    }
   });
 });
