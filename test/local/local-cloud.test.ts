@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ListObjectsV2Command, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PublishCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -250,6 +251,27 @@ describe('failure paths in the local cloud', () => {
     expect(cloud.deliveries[cloud.deliveries.length - 1]).toMatchObject({
       service: 'lambda', outcome: 'failed', detail: 'Error: no data for weekly after 3 attempts; sent to the OnFailure destination',
     });
+  });
+
+  test('routes an event put on the fan-out bus to the consumer whose rule pattern matches it, through its queue', async () => {
+    // GIVEN
+    const resources = JSON.parse(fs.readFileSync(path.join(outdir, `${TEST_STACK}.template.json`), 'utf8')).Resources as Record<string, { Type: string }>;
+    const busId = Object.keys(resources).find((id) => id.startsWith('ShipmentsEventBus') && resources[id].Type === 'AWS::Events::EventBus')!;
+    const events = new EventBridgeClient({ region: REGION, endpoint: cloud.endpoints.events, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const before = cloud.deliveries.length;
+    // WHEN
+    const out = await events.send(new PutEventsCommand({
+      Entries: [{ EventBusName: cloud.physical(TEST_STACK, busId).ref, Source: 'shop', DetailType: 'OrderShipped', Detail: JSON.stringify({ orderId: 'o-1' }) }],
+    }));
+    await cloud.drain();
+    events.destroy();
+    // THEN
+    expect(out.FailedEntryCount).toBe(0);
+    const delivered = cloud.deliveries.slice(before);
+    expect(delivered.filter((d) => d.service === 'events').map((d) => [d.resource, d.outcome]))
+      .toEqual([[expect.stringMatching(/ OrderShipped -> Shipmentstracking\w*Rule\w*\/Target0$/), 'ok']]);
+    expect(delivered.filter((d) => d.service === 'sqs').map((d) => [d.resource, d.outcome, d.detail]))
+      .toEqual([[expect.stringMatching(/^Shipmentstracking\w*Queue\w* -> Shipmentstracking\w*Function\w*$/), 'ok', '1 records']]);
   });
 
   test('builds the payload 2.0 event: route key, path parameters, lower-cased headers, query, body and the IAM caller', async () => {
