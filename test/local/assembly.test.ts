@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -55,5 +56,22 @@ describe('the command line', () => {
     expect(() => parseArguments(['--port', '0'])).toThrow('--port must be an integer from 1 to 65535, got 0');
     expect(() => parseArguments(['--verbose'])).toThrow(/^unknown option --verbose; usage:/);
     expect(() => parseArguments(['--stack'])).toThrow(/^--stack needs a value/);
+  });
+});
+
+describe('the cdk-serverless-patterns-local command', () => {
+  const cli = path.join(__dirname, '..', '..', 'src', 'local', 'cli.ts');
+  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+
+  test('fails with exit code 1 and one line on stderr for a missing cdk.out', () => {
+    const result = run('/nonexistent/cdk.out');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe('cdk-serverless-patterns-local: no cloud assembly at /nonexistent/cdk.out: run `npx cdk synth` first (or pass the cdk.out folder)\n');
+  });
+
+  test('fails with exit code 1 and one line on stderr for an unknown stack', () => {
+    const result = run(tinyAssembly(), '--stack', 'Nope');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^cdk-serverless-patterns-local: no stack named Nope in .*; stacks: Api\n$/);
   });
 });
