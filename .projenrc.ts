@@ -38,7 +38,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   lambdaAutoDiscover: false,
   integrationTestAutoDiscover: false,
   // Handler code and runtime helpers run in AWS, not in the user's synth: keep them out of jsii.
-  excludeTypescript: ['src/**/runtime/**'],
+  excludeTypescript: ['src/**/runtime/**', 'src/local/**'],
 
   publishToPypi: {
     distName: 'cdk-serverless-patterns',
@@ -118,7 +118,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
   eslintOptions: { tsconfigPath: './tsconfig.dev.json', dirs: ['src'], devdirs: ['test', 'examples', 'bench', 'scripts', 'projenrc', '.projenrc.ts'] },
-  gitignore: ['/.tools/', '/cdk.out/', '/assets/', '/packages/runtime/dist/', '/docs/api/', '.jsii.tabl.json', '/rosetta/*.tabl.json'],
+  gitignore: ['/.tools/', '/cdk.out/', '/assets/', '/packages/runtime/dist/', '/packages/local/dist/', '/docs/api/', '.jsii.tabl.json', '/rosetta/*.tabl.json'],
   npmignoreEnabled: true,
 });
 
@@ -127,7 +127,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.compileTask.exec('mkdir -p lib/static-site/runtime && cp src/static-site/runtime/*.js lib/static-site/runtime/');
 
 // Ship the bundled handlers (assets/) in the npm tarball; consumers never run esbuild.
-project.npmignore?.addPatterns('/examples/', '/bench/', '/scripts/', '/packages/', '/docs/api/', '/.tools/', '/cdk.out/', '/cdk.json', '/CONTRIBUTING.md');
+project.npmignore?.addPatterns('/examples/', '/bench/', '/scripts/', '/packages/', '/docs/api/', '/src/local/', '/.tools/', '/cdk.out/', '/cdk.json', '/CONTRIBUTING.md');
 // The README links the pattern pages and benchmarks: they ship in the package so the links work on
 // npm and Construct Hub.
 project.npmignore?.addPatterns('!/docs/patterns/', '!/docs/benchmarks.md');
@@ -142,7 +142,7 @@ eslintrc.addOverride('parserOptions.project', './tsconfig.dev.json');
 // Handlers and runtime helpers are bundled (assets/) or shipped by the runtime package, so their
 // imports come from devDependencies by design.
 project.eslint?.addOverride({
-  files: ['src/**/runtime/**/*.ts', 'src/runtime/**/*.ts'],
+  files: ['src/**/runtime/**/*.ts', 'src/runtime/**/*.ts', 'src/local/**/*.ts'],
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
 });
 
@@ -228,11 +228,53 @@ const buildRuntime = project.addTask('package:runtime', {
     },
     { exec: 'tsc -p packages/runtime/tsconfig.json' },
     // Versioned in lockstep with the construct package: the tarball carries the root package's version.
-    { exec: 'tsx scripts/pack-runtime.ts' },
+    { exec: 'tsx scripts/pack-sibling.ts runtime' },
     { exec: 'tsx scripts/verify-runtime-package.ts' },
   ],
 });
 project.packageTask.spawn(buildRuntime);
+
+// ---------------------------------------------------------------------------------------------
+// The local cloud (`cdk-serverless-patterns-local`): runs a synthesized app from cdk.out on this
+// machine (docs/local-cloud.md). A sibling npm package built from src/local, outside jsii. The
+// AWS SDK and Powertools are dependencies here: the functions it runs resolve them from it, as
+// the Lambda runtime and the Powertools layer are not there locally. iam-simulate is AGPL and
+// stays out of it.
+// ---------------------------------------------------------------------------------------------
+const localDeps: Record<string, string> = { 'fauxqs': '^2', 'dynalite': '^4', 'aws-local-stepfunctions': '^3' };
+for (const client of ['client-sqs', 'client-sns', 'client-s3', 'client-dynamodb', 'client-eventbridge', 'lib-dynamodb']) {
+  localDeps[`@aws-sdk/${client}`] = AWS_SDK;
+}
+for (const dep of ['logger', 'metrics', 'batch', 'tracer', 'idempotency']) {
+  localDeps[`@aws-lambda-powertools/${dep}`] = POWERTOOLS;
+}
+new JsonFile(project, 'packages/local/package.json', {
+  obj: {
+    name: 'cdk-serverless-patterns-local',
+    version: '0.0.0',
+    description: 'Runs a CDK app synthesized with cdk-serverless-patterns on this machine, from cdk.out, on local AWS emulators (no Docker, no AWS account).',
+    license: 'Apache-2.0',
+    main: 'dist/index.js',
+    bin: { 'cdk-serverless-patterns-local': 'dist/cli.js' },
+    files: ['dist/'],
+    // fauxqs 2 needs Node.js 22.5.
+    engines: { node: '>= 22.5.0' },
+    dependencies: localDeps,
+  },
+});
+const buildLocal = project.addTask('package:local', {
+  description: 'Build and pack the cdk-serverless-patterns-local package (the local cloud) from src/local',
+  steps: [
+    { exec: 'rm -rf packages/local/dist' },
+    { exec: 'esbuild src/local/cli.ts src/local/index.ts --bundle --platform=node --target=node22 --format=cjs --packages=external --outdir=packages/local/dist' },
+    // looked up next to the bundles through __dirname
+    { exec: 'cp src/local/fauxqs-server.mjs src/local/lambda-runner.cjs packages/local/dist/ && chmod +x packages/local/dist/cli.js' },
+    // the bundled CLI starts and answers a missing assembly with its one-line error
+    { exec: 'node packages/local/dist/cli.js dist/no-such-assembly 2>&1 | grep -q "no cloud assembly at"' },
+    { exec: 'tsx scripts/pack-sibling.ts local' },
+  ],
+});
+project.packageTask.spawn(buildLocal);
 
 // ---------------------------------------------------------------------------------------------
 // Main job and the test command used by .ci/run (independent of package-all, whose Python,
@@ -241,6 +283,10 @@ project.packageTask.spawn(buildRuntime);
 project.addTask('synth:example', {
   description: 'The main job: `cdk synth` of the example app (cdk.json) that composes every pattern into cdk.out/ (fails on cdk-nag errors)',
   exec: 'cdk synth --quiet',
+});
+const smokeLocal = project.addTask('smoke:local', {
+  description: 'Run the synthesized example app (cdk.out) in the local cloud and exercise every pattern it emulates end to end',
+  exec: 'tsx examples/local-smoke.ts cdk.out',
 });
 project.addTask('bench', {
   description: 'Run the benchmarks (bench/) and print their figures; --smoke for the smallest sizes',
@@ -279,6 +325,10 @@ ciTest.spawn(project.tasks.tryFind('typecheck')!);
 ciTest.spawn(project.testTask);
 ciTest.spawn(project.tasks.tryFind('package:js')!);
 ciTest.spawn(buildRuntime);
+ciTest.spawn(buildLocal);
+// The main job's second half: the example app synthesized by the CDK CLI, run in the local cloud.
+ciTest.spawn(project.tasks.tryFind('synth:example')!);
+ciTest.spawn(smokeLocal);
 ciTest.exec('tsx bench/run.ts --smoke');
 
 project.synth();

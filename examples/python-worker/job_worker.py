@@ -101,7 +101,8 @@ class _Store:
         status = item["status"]["S"]
         if status in ("SUCCEEDED", "FAILED"):
             return ("finished", status)
-        return ("busy", int(item.get("leaseExpiresAt", {"N": str(int(time.time() * 1000))})["N"]))
+        until = int(item.get("leaseExpiresAt", {"N": str(int(time.time() * 1000))})["N"])
+        return ("busy", (until, item.get("leaseToken", {}).get("S")))
 
     def _conditional(self, job_id, token, update, names, values):
         values = dict(values, **{":running": {"S": "RUNNING"}, ":token": {"S": token}})
@@ -196,10 +197,14 @@ def job_worker(work):
         if outcome in ("unknown", "finished"):
             return True  # nothing to run: the message is deleted
         if outcome == "busy":
-            # Another delivery holds a live lease: come back when it ends, not at once (each receive
-            # counts towards maxReceiveCount). Should the delay fail, the retry comes sooner.
+            until, holder = detail
+            if holder is not None and not holder.startswith(record["messageId"] + "/"):
+                return True  # another message of this job holds the lease and carries it: drop this one
+            # An earlier delivery of this message holds a live lease: come back when it ends, not at
+            # once (each receive counts towards maxReceiveCount). Should the delay fail, the retry
+            # comes sooner.
             try:
-                set_visibility(max(0, detail / 1000 - time.time()))
+                set_visibility(max(0, until / 1000 - time.time()))
             except Exception as error:
                 print("could not delay the duplicate delivery of %s: %s" % (job_id, error), file=sys.stderr)
             return False

@@ -131,8 +131,16 @@ export function jobWorker<TPayload = unknown, TResult = unknown>(
         jobLog.info('job already finished; duplicate delivery dropped', { status: lease.status });
         return;
       }
+      if (lease.kind === 'busy' && lease.leaseToken !== undefined && !lease.leaseToken.startsWith(`${record.messageId}/`)) {
+        // Another message of this job (a second enqueue) holds the lease: that message carries the
+        // job to its end, or back to the queue if its worker dies. Retrying this one would only
+        // count its receives until it is dead-lettered while the job is fine: drop it.
+        jobLog.info('job running under another message\'s lease; this duplicate message is dropped', { leaseExpiresAt: lease.leaseExpiresAt });
+        return;
+      }
       if (lease.kind === 'busy') {
-        // Come back when the lease ends, not at once: each receive counts towards maxReceiveCount.
+        // The same message delivered again (SQS at-least-once): come back when the lease ends, not
+        // at once: each receive counts towards maxReceiveCount.
         await setVisibility((lease.leaseExpiresAt - Date.now()) / 1000 + 1)
           .catch((error) => jobLog.warn('could not delay the duplicate delivery', { error: asError(error) }));
         jobLog.info('job running under another delivery\'s lease; retried later', { leaseExpiresAt: lease.leaseExpiresAt });

@@ -46,9 +46,13 @@ async function pythonWorker(event: SQSEvent): Promise<SQSBatchResponse> {
   return JSON.parse(stdout) as SQSBatchResponse;
 }
 
-function post(body: string) {
-  const event = httpApiEvent({ method: 'POST', path: '/jobs', routeKey: 'POST /jobs', body, headers: { 'content-type': 'application/json' } });
+/** An API Gateway event as the IAM authorizer passes it on for alice. */
+function asAlice<T extends { requestContext: object }>(event: T): T {
   return { ...event, requestContext: { ...event.requestContext, authorizer: { iam: { userArn: ALICE } } } };
+}
+
+function post(body: string) {
+  return asAlice(httpApiEvent({ method: 'POST', path: '/jobs', routeKey: 'POST /jobs', body, headers: { 'content-type': 'application/json' } }));
 }
 
 async function submit(p: JobPipeline, payload: unknown): Promise<string> {
@@ -58,8 +62,7 @@ async function submit(p: JobPipeline, payload: unknown): Promise<string> {
 }
 
 async function statusOf(p: JobPipeline, jobId: string) {
-  const event = httpApiEvent({ method: 'GET', path: `/jobs/${jobId}`, routeKey: 'GET /jobs/{jobId}', pathParameters: { jobId } });
-  const response = await jobStatus({ ...event, requestContext: { ...event.requestContext, authorizer: { iam: { userArn: ALICE } } } }, p.store);
+  const response = await jobStatus(asAlice(httpApiEvent({ method: 'GET', path: `/jobs/${jobId}`, routeKey: 'GET /jobs/{jobId}', pathParameters: { jobId } })), p.store);
   return JSON.parse(response.body!);
 }
 
@@ -106,21 +109,31 @@ test('a duplicate delivery of a job the TypeScript worker finished is dropped by
   expect(await p.store.get(jobId)).toEqual(record);
 });
 
-test('a delivery that finds a live lease held by another worker does not run the job and is retried later', async () => {
-  // GIVEN a job whose lease a (TypeScript) delivery holds for another minute
+test('a redelivery of a message whose earlier delivery holds a live lease does not run the job and is retried later', async () => {
+  // GIVEN a job whose lease an earlier (TypeScript) delivery of the same message holds for another minute
   const p = await createJobPipeline(MAX_RECEIVE_COUNT);
   const jobId = await submit(p, { text: 'busy' });
-  const lease = await p.store.acquireLease(jobId, 'other-delivery', Date.now() + 60_000);
-  expect(lease.kind).toBe('acquired');
   const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: p.queueUrl, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }));
   expect(Messages).toHaveLength(1);
+  const holder = `${Messages[0].MessageId}/earlier-delivery`;
+  const lease = await p.store.acquireLease(jobId, holder, Date.now() + 60_000);
+  expect(lease.kind).toBe('acquired');
   // WHEN
   const response = await pythonWorker({ Records: [recordOf(p, Messages[0])] } as SQSEvent);
   // THEN reported for retry, and the job is still RUNNING under the other lease, with one attempt.
   // (Its ChangeMessageVisibility delay is not checked here: Debian's boto3 1.26 speaks SQS's query
   // protocol, which AWS accepts and fauxqs does not; the worker then lets the retry come sooner.)
   expect(response.batchItemFailures).toEqual([{ itemIdentifier: Messages[0].MessageId }]);
-  expect(await p.store.get(jobId)).toMatchObject({ status: 'RUNNING', leaseToken: 'other-delivery', attempts: 1 });
+  expect(await p.store.get(jobId)).toMatchObject({ status: 'RUNNING', leaseToken: holder, attempts: 1 });
+});
+
+test('a second message of a job that another message runs under a live lease is dropped by the Python worker', async () => {
+  const p = await createJobPipeline(MAX_RECEIVE_COUNT);
+  const jobId = await submit(p, { text: 'busy' });
+  await p.store.acquireLease(jobId, 'first-message/running', Date.now() + 60_000);
+  const response = await pythonWorker({ Records: [duplicateRecord(p, jobId)] } as SQSEvent);
+  expect(response.batchItemFailures).toEqual([]);
+  expect(await p.store.get(jobId)).toMatchObject({ status: 'RUNNING', leaseToken: 'first-message/running', attempts: 1 });
 });
 
 function recordOf(p: JobPipeline, message: { MessageId?: string; ReceiptHandle?: string; Body?: string; Attributes?: Record<string, string> }) {

@@ -266,6 +266,36 @@ describe('Idempotency-Key', () => {
   });
 });
 
+describe('Idempotency-Key races', () => {
+  test('a repeat that records the job while the first request is between its key and its job write leaves one message, not two', async () => {
+    // GIVEN a first request paused right after claiming its key, and a client retry that runs meanwhile
+    const p = await newPipeline();
+    const headers = { 'content-type': 'application/json', 'idempotency-key': 'race-1' };
+    let retry: APIGatewayProxyStructuredResultV2 | undefined;
+    const pausing = Object.create(p.store) as typeof p.store;
+    pausing.claimIdempotencyKey = async (...args: Parameters<typeof p.store.claimIdempotencyKey>) => {
+      const claim = await p.store.claimIdempotencyKey(...args);
+      retry = await submit(p, '{"n":1}', headers);
+      return claim;
+    };
+    // WHEN the first request goes on
+    const first = await submitJob(post('{"n":1}', headers), p.config, pausing, sqs);
+    // THEN both answer the same job, and it was enqueued once
+    expect([first.statusCode, retry!.statusCode]).toEqual([202, 202]);
+    expect(bodyOf(first).jobId).toBe(bodyOf(retry!).jobId);
+    expect(await visibleMessages(p.queueUrl)).toBe(1);
+  });
+});
+
+describe('job results', () => {
+  test('a result that is not plain JSON (a Date, NaN) is stored as the JSON it serializes to, at the first attempt', async () => {
+    const p = await newPipeline();
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    await new EventSourceMapping(p.queueUrl, jobWorker(async () => ({ at: new Date(0), ratio: Number.NaN }))).drain();
+    expect((await status(p, jobId)).body).toMatchObject({ status: 'SUCCEEDED', attempts: 1, result: { at: '1970-01-01T00:00:00.000Z', ratio: null } });
+  });
+});
+
 describe('bad requests get a 4xx JSON error and leave nothing behind', () => {
   const schema: Schema = {
     type: 'object',
@@ -593,16 +623,34 @@ describe('leases: one delivery at a time runs a job', () => {
     expect((await status(p, jobId)).body).toMatchObject({ status: 'SUCCEEDED', attempts: 1, result: 'done' });
   });
 
-  test('a delivery that finds another delivery\'s live lease does not run the job function', async () => {
+  test('a redelivery of the message whose earlier delivery holds a live lease does not run the job function, and comes back later', async () => {
     const p = await newPipeline();
     let calls = 0;
     const { jobId } = bodyOf(await submit(p, '{}'));
-    await p.store.acquireLease(jobId, 'another-delivery', Date.now() + 60_000);
     const message = await receiveOne(p.queueUrl);
+    const holder = `${message.MessageId}/earlier-delivery`;
+    await p.store.acquireLease(jobId, holder, Date.now() + 60_000);
     const response = await jobWorker(async () => ++calls)(sqsEvent(await queueArnOf(p.queueUrl), [message]), lambdaContext());
     expect(calls).toBe(0);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: message.MessageId }]);
-    expect((await p.store.get(jobId))).toMatchObject({ status: 'RUNNING', leaseToken: 'another-delivery', attempts: 1 });
+    expect((await p.store.get(jobId))).toMatchObject({ status: 'RUNNING', leaseToken: holder, attempts: 1 });
+  });
+
+  test('a second message of a job that another message runs under a live lease is dropped, not retried until it is dead-lettered', async () => {
+    // GIVEN a job enqueued twice, its first message running under a live lease
+    const p = await newPipeline();
+    let calls = 0;
+    const { jobId } = bodyOf(await submit(p, '{}'));
+    await sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: JSON.stringify({ jobId, payload: {} }) }));
+    const first = await receiveOne(p.queueUrl);
+    const second = await receiveOne(p.queueUrl);
+    await p.store.acquireLease(jobId, `${first.MessageId}/running`, Date.now() + 60_000);
+    // WHEN the second message is delivered
+    const response = await jobWorker(async () => ++calls)(sqsEvent(await queueArnOf(p.queueUrl), [second]), lambdaContext());
+    // THEN it does not run, is not retried (deleted), and the job is untouched
+    expect(calls).toBe(0);
+    expect(response.batchItemFailures).toEqual([]);
+    expect((await p.store.get(jobId))).toMatchObject({ status: 'RUNNING', leaseToken: `${first.MessageId}/running`, attempts: 1 });
   });
 
   test('a lease that expired (its worker died) is taken over, and only the new holder records the outcome', async () => {

@@ -4,15 +4,8 @@
  * created with the default configuration, so the standard AWS_ENDPOINT_URL_* variables set here
  * point them at the emulators.
  */
-import { spawn } from 'child_process';
 import type * as dnsTypes from 'dns';
-import type { AddressInfo, Server } from 'net';
-import * as path from 'path';
-import * as readline from 'readline';
-
-// dynalite ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number; path?: string }) => Server;
+import { startDynaliteServer, startFauxqsProcess } from '../../src/local/emulators';
 
 /** A running emulator: its endpoint and how to stop it. */
 export interface RunningEmulator {
@@ -73,12 +66,8 @@ export function resolveLocalhostSubdomains(): void {
 export async function startFauxqs(): Promise<RunningEmulator> {
   useLocalAwsEnvironment();
   resolveLocalhostSubdomains();
-  const child = spawn(process.execPath, [path.join(__dirname, 'fauxqs-server.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    const lines = readline.createInterface({ input: child.stdout! });
-    lines.once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
-    child.once('exit', (code) => reject(new Error(`fauxqs exited with code ${code} before listening`)));
-  });
+  const fauxqs = await startFauxqsProcess();
+  const port = fauxqs.port;
   const endpoint = `http://localhost:${port}`;
   // The host fauxqs names in queue URLs: with it as the endpoint, the SQS client does not warn that
   // the queue URL's host differs from its endpoint on every call.
@@ -87,11 +76,7 @@ export async function startFauxqs(): Promise<RunningEmulator> {
   process.env.AWS_ENDPOINT_URL_S3 = endpoint;
   return {
     endpoint,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () => fauxqs.stop(),
   };
 }
 
@@ -108,20 +93,9 @@ export interface DynaliteOptions {
  */
 export async function startDynalite(options: DynaliteOptions = {}): Promise<RunningEmulator> {
   useLocalAwsEnvironment();
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.path ? { path: options.path } : {}) });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
-  return {
-    endpoint,
-    stop: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-    }),
-  };
+  const dynamodb = await startDynaliteServer(options.port ?? 0, { path: options.path });
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodb.endpoint;
+  return { endpoint: dynamodb.endpoint, stop: () => dynamodb.stop() };
 }
 
 /** A unique name for a queue, table, topic or bucket, so tests never share state. */

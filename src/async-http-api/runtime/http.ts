@@ -55,7 +55,9 @@ export function ownerOf(event: APIGatewayProxyEventV2): string | undefined {
     const sub = text(authorizer.jwt.claims?.sub);
     return iss && sub ? `${iss}|${sub}` : undefined;
   }
-  if (authorizer.lambda) return text(authorizer.lambda.principalId);
+  // An HTTP API passes a Lambda authorizer's `context` as `authorizer.lambda`: the owner is the
+  // `principalId` the authorizer puts there (a simple-response authorizer has nothing else).
+  if (authorizer.lambda) return text(authorizer.lambda.principalId) ?? text((authorizer as { principalId?: unknown }).principalId);
   return undefined;
 }
 

@@ -52,8 +52,8 @@ export interface JobRecord {
 export type LeaseOutcome =
   /** This delivery holds the lease and runs the job. */
   | { readonly kind: 'acquired'; readonly job: JobRecord }
-  /** Another delivery holds a live lease: try again after `leaseExpiresAt`. */
-  | { readonly kind: 'busy'; readonly leaseExpiresAt: number }
+  /** Another delivery holds a live lease (`leaseToken`, `<messageId>/<uuid>`): try again after `leaseExpiresAt`. */
+  | { readonly kind: 'busy'; readonly leaseExpiresAt: number; readonly leaseToken?: string }
   /** The job is SUCCEEDED or FAILED: a duplicate delivery, to drop. */
   | { readonly kind: 'finished'; readonly status: JobStatus }
   /** No such job (expired, or not a job of this table): nothing to run. */
@@ -246,7 +246,7 @@ export class JobStore {
       if (!job) return { kind: 'unknown' };
       if (job.status === 'SUCCEEDED' || job.status === 'FAILED') return { kind: 'finished', status: job.status };
       // RUNNING with a live lease (or PENDING again by now: the caller retries either way).
-      return { kind: 'busy', leaseExpiresAt: job.leaseExpiresAt ?? now.getTime() };
+      return { kind: 'busy', leaseExpiresAt: job.leaseExpiresAt ?? now.getTime(), leaseToken: job.leaseToken };
     }
   }
 
@@ -295,9 +295,13 @@ export class JobStore {
    * result cannot fit.
    */
   async markSucceeded(jobId: string, result: unknown, token: string, now = new Date()): Promise<boolean> {
-    const bytes = Buffer.byteLength(JSON.stringify(result ?? null));
+    const text = JSON.stringify(result ?? null) ?? 'null';
+    const bytes = Buffer.byteLength(text);
     if (bytes > MAX_RESULT_BYTES) throw new ResultTooLargeError(bytes);
-    return this.finish(jobId, 'SUCCEEDED', { result: result ?? null }, now, token);
+    // Stored as the JSON it was measured as: a Date becomes its ISO string, NaN null, a class
+    // instance its own enumerable fields (the document client would reject them, and the job
+    // would rerun on every retry).
+    return this.finish(jobId, 'SUCCEEDED', { result: JSON.parse(text) }, now, token);
   }
 
   /** Records the final failure of the delivery holding the lease `token`; false when it no longer holds it. */

@@ -115,7 +115,9 @@ export async function submitJob(
     }
     jobId = claim.jobId;
   }
-  await store.createPending({ jobId, owner, payloadHash, ttlSeconds: cfg.ttlSeconds });
+  const existing = await store.createPending({ jobId, owner, payloadHash, ttlSeconds: cfg.ttlSeconds });
+  // A concurrent repeat of the key recorded (and enqueued) the job first: answer it, send nothing.
+  if (existing) return accepted(event, existing);
   return enqueue(event, cfg, store, queue, jobId, body);
 }
 
