@@ -14,10 +14,13 @@ export const OVERLAP_LOCK_DEFAULTS = {
   /** How often a waiting run checks whether the previous one has finished. */
   pollInterval: Duration.minutes(1),
   /**
-   * How long a run waits for the previous one before it fails (ExecutionsFailed alarm): the 6 hours
-   * an asynchronous Lambda event was kept by the reserved-concurrency design this replaces.
+   * How long a run waits for the previous one before it fails (`WaitedTooLong`, ExecutionsFailed
+   * alarm): the 6 hours an asynchronous Lambda event was kept by the reserved-concurrency design
+   * this replaces. Counted in polls, apart from the run itself.
    */
   maxWait: Duration.hours(6),
+  /** The longest a function run takes when its timeout is unknown (an imported function): Lambda's maximum. */
+  unknownFunctionTimeout: Duration.minutes(15),
   /** Lambda's own retries of an asynchronous invocation (2), kept for the synchronous one. */
   retryAttempts: 2,
 } as const;
@@ -40,7 +43,13 @@ export class OverlapLock extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly logGroup: logs.LogGroup;
 
-  constructor(scope: Construct, id: string, fn: lambda.IFunction) {
+  /**
+   * @param timeout the function's timeout, when known: the execution's own timeout is the wait
+   * budget plus the longest run (every attempt and its backoff), so an execution is never stopped
+   * while its function runs, and a lock whose owner ended is never taken over under a running
+   * function.
+   */
+  constructor(scope: Construct, id: string, fn: lambda.IFunction, timeout?: Duration) {
     super(scope, id);
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: 'lockId', type: dynamodb.AttributeType.STRING },
@@ -58,7 +67,15 @@ export class OverlapLock extends Construct {
     const key = { lockId: tasks.DynamoAttributeValue.fromString(LOCK_ID) };
     const self = tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Id'));
 
-    const keepInput = new sfn.Pass(this, 'KeepInput', { parameters: { 'payload.$': '$' } });
+    const keepInput = new sfn.Pass(this, 'KeepInput', { parameters: { 'payload.$': '$', 'waits': 0 } });
+    const maxPolls = Math.ceil(OVERLAP_LOCK_DEFAULTS.maxWait.toSeconds() / OVERLAP_LOCK_DEFAULTS.pollInterval.toSeconds());
+    const countWait = new sfn.Pass(this, 'CountWait', {
+      parameters: { 'payload.$': '$.payload', 'waits.$': 'States.MathAdd($.waits, 1)' },
+    });
+    const waitedTooLong = new sfn.Fail(this, 'WaitedTooLong', {
+      error: 'WaitedTooLong',
+      cause: `the previous run held the lock for longer than ${OVERLAP_LOCK_DEFAULTS.maxWait.toHumanString()}; this run was not started`,
+    });
     const acquire = new tasks.DynamoPutItem(this, 'Acquire', {
       table: this.table,
       item: { ...key, owner: self },
@@ -112,13 +129,16 @@ export class OverlapLock extends Construct {
     const releaseAfterFailure = releaseDelete('ReleaseAfterFailure');
     const failed = new sfn.Fail(this, 'RunFailed', { error: 'JobFailed', cause: 'the job function failed after its retries; see its logs' });
     const held = new sfn.Choice(this, 'PreviousRunStillRunning')
-      .when(sfn.Condition.stringEquals('$.lockOwner.status', 'RUNNING'), waitForRun)
+      .when(sfn.Condition.stringEquals('$.lockOwner.status', 'RUNNING'), new sfn.Choice(this, 'WaitBudgetLeft')
+        .when(sfn.Condition.numberGreaterThanEquals('$.waits', maxPolls), waitedTooLong)
+        .otherwise(countWait))
       .otherwise(takeOver);
 
     acquire.addCatch(readLock, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
     describeOwner.addCatch(takeOver, { errors: ['Sfn.ExecutionDoesNotExistException'], resultPath: '$.lockOwnerError' });
     takeOver.addCatch(readLock, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
     run.addCatch(releaseAfterFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    countWait.next(waitForRun);
     waitForRun.next(acquire);
     // The lock vanished between Acquire and ReadLock (the owner released it): try again.
     readLock.next(new sfn.Choice(this, 'LockStillHeld')
@@ -134,7 +154,11 @@ export class OverlapLock extends Construct {
       stateMachineName,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       stateMachineType: sfn.StateMachineType.STANDARD,
-      timeout: OVERLAP_LOCK_DEFAULTS.maxWait,
+      // The wait budget, then the longest run: 1 + retryAttempts attempts with 1 and 2 minutes of
+      // backoff, plus a minute for the lock's own writes.
+      timeout: Duration.seconds(OVERLAP_LOCK_DEFAULTS.maxWait.toSeconds() + OVERLAP_LOCK_DEFAULTS.pollInterval.toSeconds()
+        + (OVERLAP_LOCK_DEFAULTS.retryAttempts + 1) * (timeout ?? OVERLAP_LOCK_DEFAULTS.unknownFunctionTimeout).toSeconds()
+        + Duration.minutes(1 + 2 + 1).toSeconds()),
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       comment: 'Runs the scheduled job under a lock: never two runs at once',

@@ -260,7 +260,9 @@ export class ScheduledJob extends Construct {
       input: props.payload ? scheduler.ScheduleTargetInput.fromObject(props.payload) : undefined,
     };
     if (props.preventOverlap) {
-      const lock = new OverlapLock(this, 'OverlapLock', this.handlerFunction!);
+      // The function's timeout when this construct built it (or it is a lambda.Function), else Lambda's maximum.
+      const fnTimeout = this.handlerFunction instanceof lambda.Function ? this.handlerFunction.timeout : undefined;
+      const lock = new OverlapLock(this, 'OverlapLock', this.handlerFunction!, fnTimeout);
       this.lockTable = lock.table;
       this.lockStateMachine = lock.stateMachine;
     }
@@ -312,7 +314,18 @@ export class ScheduledJob extends Construct {
     ];
     if (started) {
       this.alarms.push(createAlarm(this, 'ExecutionsFailedAlarm', {
-        metric: started.metricFailed({ period, statistic: cloudwatch.Stats.SUM }),
+        // Timed-out and aborted executions are not in ExecutionsFailed: a run that ends any of these
+        // ways did not do its work.
+        metric: new cloudwatch.MathExpression({
+          expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+          usingMetrics: {
+            failed: started.metricFailed({ period, statistic: cloudwatch.Stats.SUM }),
+            timedOut: started.metricTimedOut({ period, statistic: cloudwatch.Stats.SUM }),
+            aborted: started.metricAborted({ period, statistic: cloudwatch.Stats.SUM }),
+          },
+          label: 'failed, timed-out and aborted executions',
+          period,
+        }),
         threshold: 1,
         description: this.lockStateMachine
           ? `${this.node.path}: a run failed after its retries, or waited 6 hours for the previous run; see the function's and the lock state machine's logs`

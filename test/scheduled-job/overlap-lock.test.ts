@@ -56,6 +56,14 @@ describe('preventOverlap: synthesized', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', { KeySchema: [{ AttributeName: 'lockId', KeyType: 'HASH' }] });
   });
 
+  test('the execution timeout covers the wait budget and the longest run, so no execution is stopped under a running function', () => {
+    // GIVEN a 10-minute function: 6 h of polls + 1 min, 3 attempts x 10 min, 4 min of backoff and writes
+    const { stack, job, template } = overlapJob();
+    const id = (stack.resolve(job.lockStateMachine!.stateMachineArn) as { Ref: string }).Ref;
+    const text = JSON.stringify(template.toJSON().Resources[id].Properties.DefinitionString);
+    expect(Number(/TimeoutSeconds\\":(\d+)/.exec(text)?.[1])).toBe(6 * 3600 + 60 + 3 * 600 + 240);
+  });
+
   test('works with an existing function too, and fails with a state machine target', () => {
     const stack = new Stack();
     const fn = lambda.Function.fromFunctionAttributes(stack, 'Fn', { functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:cleanup', sameEnvironment: true });
@@ -204,6 +212,20 @@ describe('preventOverlap: the synthesized lock state machine, executed', () => {
     expect(t.log).toEqual(['racer start', 'racer end']);
     expect(await t.lock()).toBeUndefined();
   });
+
+  test('a run that has waited its whole budget (6 hours of polls) fails with WaitedTooLong instead of running late', async () => {
+    // GIVEN a lock held by an execution that stays RUNNING
+    const t = await setUp();
+    const holder = 'arn:aws:states:eu-west-1:123456789012:execution:lock:forever';
+    t.statuses.set(holder, 'RUNNING');
+    await ddb.send(new PutItemCommand({ TableName: t.tableName, Item: { lockId: { S: 'run' }, owner: { S: holder } } }));
+    // WHEN a run waits (each poll is instant here)
+    const waiting = t.start('late', async () => undefined);
+    // THEN it gives up after 360 polls, never runs, and leaves the holder's lock alone
+    await expect(waiting.done).rejects.toThrow(/held the lock for longer than 6 hours; this run was not started/);
+    expect(t.log).toEqual([]);
+    expect((await t.lock())?.owner.S).toBe(holder);
+  }, 120_000);
 
   test('a failed run releases the lock (after its retries), so the next run is not blocked', async () => {
     const t = await setUp();

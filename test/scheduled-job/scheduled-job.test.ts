@@ -306,11 +306,15 @@ describe('alarms', () => {
     expect(j.alarms).toHaveLength(3 + (j.handlerFunction as ServerlessFunction).alarms.length);
   });
 
-  test('watch failed executions of a state machine target', () => {
+  test('watch failed, timed-out and aborted executions of a state machine target', () => {
     const stack = new Stack();
     const machine = new sfn.StateMachine(stack, 'Report', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Work')) });
     new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), stateMachine: machine });
-    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/States', MetricName: 'ExecutionsFailed' });
+    const alarm = Object.values<any>(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'))
+      .find((a) => (a.Properties.Metrics ?? []).some((m: any) => m.Expression?.includes('timedOut')));
+    expect(alarm).toBeDefined();
+    const names = alarm.Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => `${m.MetricStat.Metric.Namespace}/${m.MetricStat.Metric.MetricName}`).sort();
+    expect(names).toEqual(['AWS/States/ExecutionsAborted', 'AWS/States/ExecutionsFailed', 'AWS/States/ExecutionsTimedOut']);
   });
 });
 
