@@ -87,10 +87,15 @@ async function fileProcessing(cloud: LocalCloud): Promise<string> {
 async function scheduledJob(cloud: LocalCloud): Promise<string> {
   const schedule = `ScheduledJobExample/${logicalId(cloud, 'ScheduledJobExample', 'AWS::Scheduler::Schedule', 'NightlyReportSchedule')}`;
   const before = cloud.deliveries.length;
+  const invoked = cloud.invocations.length;
   await cloud.fireSchedule(schedule);
-  const run = cloud.deliveries.slice(before).find((d) => d.service === 'lambda');
-  if (run?.outcome !== 'ok') throw new Error(`the nightly report did not succeed: ${JSON.stringify(run)}`);
-  return `${schedule} fired, handler succeeded (${run.detail})`;
+  // preventOverlap: the schedule starts the lock state machine, which runs the handler under the lock.
+  const execution = cloud.deliveries.slice(before).find((d) => d.service === 'states');
+  const runs = cloud.invocations.slice(invoked).filter((i) => i.function.startsWith('NightlyReportHandler'));
+  if (execution?.outcome !== 'ok' || runs.length !== 1 || !runs[0].ok) {
+    throw new Error(`the nightly report did not succeed: execution ${JSON.stringify(execution)}, handler runs ${JSON.stringify(runs)}`);
+  }
+  return `${schedule} fired, the overlap lock ran the handler once (${execution.detail})`;
 }
 
 async function saga(cloud: LocalCloud): Promise<string> {

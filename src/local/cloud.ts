@@ -139,8 +139,8 @@ export class LocalCloud {
       this.createRules(resolver);
       this.createNotifications(resolver);
       this.createAsyncConfigs(resolver);
-      this.createSchedules(resolver);
       this.createStateMachines(resolver);
+      this.createSchedules(resolver);
     }
     let port = this.options.port;
     for (const stack of this.stacks) {
@@ -493,9 +493,10 @@ export class LocalCloud {
       };
       const name = props.Name ?? logicalId;
       const fn = this.functionFor(props.Target.Arn);
-      const queue = fn ? undefined : this.destination(props.Target.Arn, resolver.stack.region);
-      if (!fn && !queue) {
-        this.addUnsupported(resolver.stack, logicalId, resource.Type, `its target ${props.Target.Arn} is not a local function or queue`, []);
+      const machine = fn ? undefined : this.stateMachines.find((m) => m.definition.arn === props.Target.Arn);
+      const queue = fn || machine ? undefined : this.destination(props.Target.Arn, resolver.stack.region);
+      if (!fn && !machine && !queue) {
+        this.addUnsupported(resolver.stack, logicalId, resource.Type, `its target ${props.Target.Arn} is not a local function, state machine or queue`, []);
         continue;
       }
       const input = props.Target.Input ?? '{}';
@@ -507,6 +508,10 @@ export class LocalCloud {
         fire: async () => {
           if (fn) {
             await this.invokeAsync(fn, JSON.parse(input), source);
+          } else if (machine) {
+            // Scheduler's StartExecution: the run's outcome is the execution's, logged by it.
+            this.sink({ service: 'scheduler', resource: `${source} -> ${machine.definition.logicalId}`, outcome: 'ok', detail: 'execution started' });
+            await machine.start(JSON.parse(input));
           } else {
             await queue!(input);
             this.sink({ service: 'scheduler', resource: source, outcome: 'ok', detail: 'sent' });
@@ -530,7 +535,7 @@ export class LocalCloud {
           definition = JSON.parse(JSON.stringify(definition).replace(/\$\{([^}]+)\}/g, (m, k: string) => (k in subs ? String(subs[k]) : m))) as Record<string, unknown>;
         }
         const machine = new LocalStateMachine({ stack: resolver.stack.id, logicalId, name: physical.attributes.Name, arn: physical.ref, definition },
-          (arn) => this.functionFor(arn), this.sink);
+          (arn) => this.functionFor(arn), this.sink, this.clientsFor(resolver.stack.region).dynamodb);
         this.stateMachines.push(machine);
         if (machine.unboundTasks.length) {
           this.addUnsupported(resolver.stack, logicalId, resource.Type, `tasks that are not local Lambda functions fail: ${machine.unboundTasks.join(', ')}`, []);

@@ -1,9 +1,12 @@
 /**
  * Step Functions state machines on aws-local-stepfunctions, with their Lambda tasks bound to the
  * local functions (a Task whose Resource is a function ARN, or `arn:aws:states:::lambda:invoke`
- * with Parameters.FunctionName), retry intervals compressed to 0, and a real `$$` context object.
+ * with Parameters.FunctionName), DynamoDB's optimized integrations (getItem, putItem, updateItem,
+ * deleteItem) served by the local DynamoDB, `sfn:describeExecution` answered from this process's
+ * executions, retry intervals compressed to 0, and a real `$$` context object.
  */
 import { randomUUID } from 'crypto';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 // aws-local-stepfunctions is `"type": "module"` but ships a CommonJS build (exports.require).
 import type * as LocalStepFunctions from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
 import type { DeliverySink } from './deliveries';
@@ -40,6 +43,10 @@ type States = Record<string, {
 }>;
 
 const LAMBDA_INVOKE = /^arn:aws[^:]*:states:::lambda:invoke$/;
+const DYNAMODB_TASK = /^arn:aws[^:]*:states:::dynamodb:(getItem|putItem|updateItem|deleteItem)$/;
+const DESCRIBE_EXECUTION = /^arn:aws[^:]*:states:::aws-sdk:sfn:describeExecution$/;
+/** Every execution this process started, by ARN: what `sfn:describeExecution` answers. */
+const executionStatuses = new Map<string, string>();
 /** SDK integrations whose effect has no local meaning: answered as AWS would, and logged as dropped. */
 const ACCEPTED_INTEGRATIONS = /^arn:aws[^:]*:states:::aws-sdk:cloudwatch:putMetricData$/;
 
@@ -55,6 +62,7 @@ export class LocalStateMachine {
     readonly definition: StateMachineDefinition,
     functionFor: (arn: string) => LocalFunction | undefined,
     private readonly sink: DeliverySink,
+    private readonly dynamodb?: DynamoDBClient,
   ) {
     this.bind(definition.definition.States as States, functionFor);
     this.machine = new StateMachine(definition.definition as never, { validationOptions: { checkArn: false } });
@@ -68,17 +76,20 @@ export class LocalStateMachine {
       StateMachine: { Id: this.definition.arn, Name: this.definition.name },
     };
     const resource = `${this.definition.logicalId} ${name}`;
+    executionStatuses.set(executionArn, 'RUNNING');
     try {
       const output = await this.machine.run(input as never, {
         overrides: { taskResourceLocalHandlers: this.handlers as never, retryIntervalOverrides: this.retryStates },
         context: context as never,
       }).result;
+      executionStatuses.set(executionArn, 'SUCCEEDED');
       this.sink({ service: 'states', resource, outcome: 'ok', detail: 'SUCCEEDED' });
       return { executionArn, status: 'SUCCEEDED', output };
     } catch (error) {
       const timedOut = (error as Error).name === 'ExecutionTimeoutError';
       const caught = error instanceof ExecutionError ? (error.cause as Error) : (error as Error);
       const result: ExecutionResult = { executionArn, status: timedOut ? 'TIMED_OUT' : 'FAILED', error: caught.name, cause: caught.message };
+      executionStatuses.set(executionArn, result.status);
       this.sink({ service: 'states', resource, outcome: 'failed', detail: `${result.status} ${result.error}: ${result.cause}` });
       return result;
     }
@@ -96,6 +107,36 @@ export class LocalStateMachine {
         this.handlers[name] = async () => {
           this.sink({ service: 'states', resource: `${this.definition.logicalId} ${name}`, outcome: 'dropped', detail: `${resource}: CloudWatch is not emulated` });
           return {};
+        };
+        continue;
+      }
+      const dynamoAction = DYNAMODB_TASK.exec(state.Resource)?.[1];
+      if (dynamoAction && this.dynamodb) {
+        const client = this.dynamodb;
+        const command = (input: never) => {
+          switch (dynamoAction) {
+            case 'getItem': return client.send(new GetItemCommand(input));
+            case 'putItem': return client.send(new PutItemCommand(input));
+            case 'updateItem': return client.send(new UpdateItemCommand(input));
+            default: return client.send(new DeleteItemCommand(input));
+          }
+        };
+        this.handlers[name] = async (input) => {
+          try {
+            return await command(input as never);
+          } catch (error) {
+            // Step Functions names a service error `DynamoDB.<name>` for Retry and Catch.
+            throw Object.assign(new Error((error as Error).message), { name: `DynamoDB.${(error as Error).name}` });
+          }
+        };
+        continue;
+      }
+      if (DESCRIBE_EXECUTION.test(state.Resource)) {
+        this.handlers[name] = async (input) => {
+          const arn = String((input as { ExecutionArn?: unknown }).ExecutionArn);
+          const status = executionStatuses.get(arn);
+          if (!status) throw Object.assign(new Error(`Execution Does Not Exist: '${arn}'`), { name: 'Sfn.ExecutionDoesNotExistException' });
+          return { ExecutionArn: arn, Status: status };
         };
         continue;
       }

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PublishCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -149,15 +150,21 @@ describe('the example app in the local cloud', () => {
     ]);
   });
 
-  test('fires the example\'s nightly schedule on demand, and its handler runs asynchronously and succeeds', async () => {
+  test('fires the example\'s nightly schedule on demand: its preventOverlap lock state machine takes the lock, runs the handler once and releases it', async () => {
+    // GIVEN
+    const before = cloud.invocations.length;
+    const deliveredBefore = cloud.deliveries.length;
     // WHEN
     await cloud.fireSchedule('NightlyReportSchedule32940738');
-    // THEN
-    expect(cloud.deliveries[cloud.deliveries.length - 1]).toEqual(expect.objectContaining({
-      service: 'lambda',
-      resource: 'schedule NightlyReportSchedule32940738 (cron(0 2 * * ? *)) -> NightlyReportHandler7767CA4B (async)',
-      outcome: 'ok',
-    }));
+    // THEN the lock state machine ran to SUCCEEDED, the handler ran once, and the lock table is empty again
+    const recent = cloud.deliveries.slice(deliveredBefore).filter((d) => d.service === 'scheduler' || d.service === 'states');
+    expect(recent[0]).toEqual(expect.objectContaining({ service: 'scheduler', resource: expect.stringMatching(/^schedule NightlyReportSchedule32940738 .* -> NightlyReportOverlapLockStateMachine/) }));
+    expect(recent[recent.length - 1]).toEqual(expect.objectContaining({ service: 'states', outcome: 'ok', detail: 'SUCCEEDED' }));
+    expect(cloud.invocations.slice(before)).toEqual([expect.objectContaining({ function: expect.stringMatching(/^NightlyReportHandler/), ok: true })]);
+    const table = Object.entries(cloud.stacks.find((s) => s.id === 'ScheduledJobExample')!.template.Resources!)
+      .find(([id, r]) => r.Type === 'AWS::DynamoDB::Table' && id.startsWith('NightlyReportOverlapLock'))![0];
+    const { Items = [] } = await cloud.clientsFor('eu-west-1').dynamodb.send(new ScanCommand({ TableName: cloud.physical('ScheduledJobExample', table).ref }));
+    expect(Items).toEqual([]);
   });
 
   test('runs the saga on the local functions: every step on success, the output holding each step\'s result', async () => {
@@ -210,7 +217,7 @@ describe('failure paths in the local cloud', () => {
     fs.rmSync(outdir, { recursive: true, force: true });
   });
 
-  test('fails a job whose worker throws: FAILED with the worker\'s message after maxReceiveCount receives, the message in the DLQ', async () => {
+  test('fails a job whose worker throws: FAILED with the worker\'s message after maxReceiveCount receives; the dead-letter consumer takes the message from the DLQ', async () => {
     // GIVEN
     const api = cloud.apis.find((a) => a.definition.logicalId.startsWith('FailingHttpApi'))!.definition.logicalId;
     // WHEN
@@ -224,8 +231,11 @@ describe('failure paths in the local cloud', () => {
     const dlqId = Object.keys(JSON.parse(fs.readFileSync(path.join(outdir, `${TEST_STACK}.template.json`), 'utf8')).Resources)
       .find((id) => id.startsWith('FailingJobsDeadLetterQueue') && !id.includes('Policy') && !id.includes('Alarm'))!;
     const dlq = cloud.physical(TEST_STACK, dlqId).ref;
+    // The job was already FAILED by the worker's last attempt: the consumer finds it finished, deletes the message.
     const { Messages = [] } = await cloud.clientsFor(REGION).sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10 }));
-    expect(Messages.map((m) => JSON.parse(m.Body!).jobId)).toEqual([jobId]);
+    expect(Messages).toEqual([]);
+    const consumer = cloud.deliveries.filter((d) => d.service === 'sqs' && d.resource.includes('FailingJobsDeadLetterQueue'));
+    expect(consumer.map((d) => d.outcome)).toEqual(['ok']);
     const worker = cloud.deliveries.filter((d) => d.service === 'sqs' && d.resource.includes('FailingJobsQueue'));
     expect(worker.map((d) => d.outcome)).toEqual(['failed', 'failed']);
     expect(worker[1].detail).toMatch(/1 on their last receive go to the dead-letter queue/);
