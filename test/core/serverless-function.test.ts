@@ -1,5 +1,6 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -165,6 +166,65 @@ describe('ServerlessFunction defaults', () => {
       expect(alarm.Properties.AlarmActions).toEqual([stack.resolve(topic.topicArn)]);
       expect(alarm.Properties.OKActions).toEqual([stack.resolve(topic.topicArn)]);
     }
+  });
+
+  test('lets CloudWatch alarms of the account use the alarm topic\'s customer key and publish to the topic', () => {
+    // GIVEN a topic encrypted with a customer key, as platform teams set up alarm topics
+    const app = new App();
+    const shared = new Stack(app, 'Shared', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const key = new kms.Key(shared, 'AlarmKey');
+    const topic = new sns.Topic(shared, 'Alarms', { masterKey: key, enforceSSL: true });
+    // WHEN alarms of another stack go to it
+    build({ alarmTopic: topic }, new Stack(app, 'App', { env: { account: '123456789012', region: 'eu-west-1' } }));
+    // THEN
+    const conditions = {
+      StringEquals: { 'aws:SourceAccount': '123456789012' },
+      ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:eu-west-1:123456789012:alarm:*']] } },
+    };
+    const template = Template.fromStack(shared);
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([{
+          Sid: 'AllowCloudWatchAlarmsToUseTheKey',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          Resource: '*',
+          Condition: conditions,
+        }]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Sid: 'AllowCloudWatchAlarmsToPublish',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: 'sns:Publish',
+          Resource: shared.resolve(topic.topicArn),
+          Condition: conditions,
+        }]),
+      },
+    });
+  });
+
+  test('adds the CloudWatch statements once per alarm topic, however many alarms use it', () => {
+    const stack = new Stack();
+    const topic = new sns.Topic(stack, 'Alarms', { masterKey: new kms.Key(stack, 'AlarmKey') });
+    new ServerlessFunction(stack, 'A', { code, handler: 'index.handler', alarmTopic: topic });
+    new ServerlessFunction(stack, 'B', { code, handler: 'index.handler', alarmTopic: topic });
+    const template = Template.fromStack(stack);
+    const keyStatements = Object.values(template.findResources('AWS::KMS::Key'))[0].Properties.KeyPolicy.Statement;
+    expect(keyStatements.filter((st: any) => st.Sid === 'AllowCloudWatchAlarmsToUseTheKey')).toHaveLength(1);
+    const topicStatements = Object.values(template.findResources('AWS::SNS::TopicPolicy'))[0].Properties.PolicyDocument.Statement;
+    expect(topicStatements.filter((st: any) => st.Sid === 'AllowCloudWatchAlarmsToPublish')).toHaveLength(1);
+  });
+
+  test('warns that an imported key of the alarm topic must let CloudWatch use it', () => {
+    const stack = new Stack();
+    const topic = new sns.Topic(stack, 'Alarms', { masterKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab') });
+    build({ alarmTopic: topic }, stack);
+    Annotations.fromStack(stack).hasWarning('/Default/Alarms', Match.stringLikeRegexp('imported key whose policy this app cannot change: CloudWatch can publish only if that key policy allows cloudwatch.amazonaws.com'));
   });
 
   test('passes the cdk-nag gate (AwsSolutions + Serverless) with 0 errors for every invocation type', () => {
