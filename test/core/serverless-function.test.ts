@@ -79,13 +79,41 @@ describe('ServerlessFunction defaults', () => {
     });
   });
 
-  test('adds the Powertools v2 layer of the stack region, version 44 by default', () => {
+  test('adds the Powertools v2 layer of the stack region, version 50 (the first without AWS SDK clients) by default', () => {
     const { template } = build();
     template.hasResourceProperties('AWS::Lambda::Function', {
       Layers: [{
-        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:', { Ref: 'AWS::Region' }, ':094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:44']],
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:', { Ref: 'AWS::Region' }, ':094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:50']],
       }],
     });
+  });
+
+  test('in a stack with a region, uses the layer of that region', () => {
+    const stack = new Stack(undefined, 'Ie', { env: { region: 'eu-west-1', account: '111111111111' } });
+    const { template } = build({}, stack);
+    template.hasResourceProperties('AWS::Lambda::Function', { Layers: ['arn:aws:lambda:eu-west-1:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:50'] });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
+  });
+
+  test.each(['ap-east-2', 'ap-southeast-6', 'cn-northwest-1'])('fails at synth in %s, where the Powertools layer is not published, naming the region and the way out', (region) => {
+    const stack = new Stack(undefined, 'Far', { env: { region, account: '111111111111' } });
+    expect(() => build({}, stack)).toThrow(new RegExp(`^Far/Fn: the Powertools for AWS Lambda \\(TypeScript\\) layer \\(AWSLambdaPowertoolsTypeScriptV2\\) is not published in ${region}, `
+      + 'so the function cannot be created there: set enablePowertoolsLayer: false and bundle the @aws-lambda-powertools/\\* packages your code uses'));
+  });
+
+  test('fails at synth in me-south-1, whose newest layer is 46, offering that version or turning the layer off', () => {
+    const stack = new Stack(undefined, 'Bh', { env: { region: 'me-south-1', account: '111111111111' } });
+    expect(() => build({}, stack)).toThrow(/version 50 of the Powertools for AWS Lambda \(TypeScript\) layer is not published in me-south-1, whose newest is 46: set powertoolsLayerVersion: 46 to use that one \(it bundles AWS SDK clients that shadow the runtime's SDK\), or set enablePowertoolsLayer: false/);
+  });
+
+  test('synthesizes there with the layer turned off, or with a version given, which warns when it bundles AWS SDK clients', () => {
+    const off = new Stack(undefined, 'Hk', { env: { region: 'ap-east-2', account: '111111111111' } });
+    build({ enablePowertoolsLayer: false }, off).template.hasResourceProperties('AWS::Lambda::Function', { Layers: Match.absent() });
+    const old = new Stack(undefined, 'Bh', { env: { region: 'me-south-1', account: '111111111111' } });
+    build({ powertoolsLayerVersion: 46 }, old).template.hasResourceProperties('AWS::Lambda::Function', {
+      Layers: ['arn:aws:lambda:me-south-1:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:46'],
+    });
+    Annotations.fromStack(old).hasWarning('/Bh/Fn', Match.stringLikeRegexp('Powertools layer version 46 bundles AWS SDK v3 clients'));
   });
 
   test('uses the GovCloud publisher account for the layer in us-gov-west-1', () => {
