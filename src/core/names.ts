@@ -40,3 +40,15 @@ export function regionalName(scope: IConstruct, suffix: string, maxLength: numbe
   });
   return `${region}-${unique}-${suffix}`;
 }
+
+/**
+ * A log group name under `/aws/vendedlogs/<service>/`, unique per stack and construct. Services
+ * that deliver logs through CloudWatch Logs' vended-log mechanism (Step Functions, API Gateway
+ * access logs) add a statement to the account's CloudWatch Logs resource policy, which holds at
+ * most 5,120 characters, for each log group elsewhere; for `/aws/vendedlogs/*` one statement
+ * covers them all (CloudWatch Logs User Guide, "Logging that requires additional permissions").
+ */
+export function vendedLogGroupName(scope: IConstruct, service: string): string {
+  const prefix = `/aws/vendedlogs/${service}/`;
+  return `${prefix}${Names.uniqueResourceName(scope, { maxLength: 512 - prefix.length, separator: '-', allowedSpecialCharacters: '_' })}`;
+}

@@ -13,6 +13,7 @@ import { DEFAULTS } from '../core/defaults';
 import { PatternValidationError } from '../core/errors';
 import { FunctionCodeOptions } from '../core/function-code-options';
 import { acknowledgeNagFindings, nagResourceFinding } from '../core/nag';
+import { vendedLogGroupName } from '../core/names';
 import { FunctionInvocation, ServerlessFunction } from '../core/serverless-function';
 import { validateDurationRange, validateIntegerRange } from '../core/validation';
 
@@ -241,6 +242,7 @@ export class SagaOrchestrator extends Construct {
     const definition = this.buildDefinition(props);
     const includeExecutionData = props.includeExecutionData ?? SAGA_DEFAULTS.includeExecutionData;
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      logGroupName: vendedLogGroupName(this, 'states'),
       retention: props.logRetention ?? DEFAULTS.logRetention,
       removalPolicy: DEFAULTS.logRemovalPolicy,
     });
