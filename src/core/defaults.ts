@@ -35,6 +35,8 @@ export const DEFAULTS = {
   asyncRetryAttempts: 2,
   /** Events older than 6 hours go to the failure destination instead of being retried. */
   asyncMaxEventAge: Duration.hours(6),
+  /** Lambda's limit on a function description (CloudFormation rejects longer ones). */
+  maxFunctionDescriptionLength: 256,
   /** Duration alarm fires when p99 reaches 80% of the timeout: time to act before timeouts start. */
   durationAlarmRatio: 0.8,
 

@@ -175,7 +175,7 @@ export class ServerlessFunction extends lambda.Function {
     // to its own log group and nothing else until a pattern grants more.
     const role = new iam.Role(scope, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of ${scope.node.path}/${id}`,
+      description: tailOf(`Execution role of ${scope.node.path}/${id}`, 1000),
     });
     role.addToPolicy(new iam.PolicyStatement({
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -189,13 +189,14 @@ export class ServerlessFunction extends lambda.Function {
       }));
     }
 
+    const description = tailOf(props.description, DEFAULTS.maxFunctionDescriptionLength);
     const serviceName = props.serviceName ?? defaultServiceName(scope, id);
     const applicationLogLevel = props.applicationLogLevel ?? DEFAULTS.applicationLogLevel;
     const enableLayer = props.enablePowertoolsLayer ?? true;
     super(scope, id, {
       code: props.code,
       handler: props.handler,
-      description: props.description,
+      description,
       runtime: DEFAULTS.runtime,
       architecture: DEFAULTS.architecture,
       memorySize,
@@ -223,6 +224,10 @@ export class ServerlessFunction extends lambda.Function {
       },
     });
     this.executionRole = role;
+    if (description !== props.description) {
+      Annotations.of(this).addWarningV2('cdk-serverless-patterns:descriptionShortened',
+        `The description has ${props.description!.length} characters and Lambda allows ${DEFAULTS.maxFunctionDescriptionLength}: it was shortened to its last ${DEFAULTS.maxFunctionDescriptionLength} ('${description}')`);
+    }
 
     if (enableLayer) {
       this.addLayers(lambda.LayerVersion.fromLayerVersionArn(this, 'PowertoolsLayer', powertoolsLayerArn(this, props.powertoolsLayerVersion)));
@@ -320,6 +325,15 @@ function powertoolsLayerArn(scope: Construct, explicitVersion: number | undefine
   const partition = RegionInfo.get(region).partition ?? stack.partition;
   const account = POWERTOOLS_LAYER_ACCOUNTS[region] ?? DEFAULTS.powertoolsLayerAccount;
   return `arn:${partition}:lambda:${region}:${account}:layer:${DEFAULTS.powertoolsLayerName}:${version}`;
+}
+
+/**
+ * A text within `max` characters: its end, which holds what a generated description says (the
+ * function's role and the end of its construct path), after '…'. Tokens are left alone.
+ */
+function tailOf(text: string | undefined, max: number): string | undefined {
+  if (text === undefined || Token.isUnresolved(text) || text.length <= max) return text;
+  return `…${text.slice(text.length - max + 1)}`;
 }
 
 function defaultServiceName(scope: Construct, id: string): string {

@@ -4,7 +4,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { FunctionInvocation, ServerlessFunction } from '../../src';
+import { Construct } from 'constructs';
+import { FileProcessingPipeline, FunctionInvocation, ServerlessFunction } from '../../src';
 import { nagErrors } from '../helpers/nag';
 
 const code = lambda.Code.fromInline('exports.handler = async () => {}');
@@ -253,6 +254,26 @@ describe('ServerlessFunction defaults', () => {
     const topic = new sns.Topic(stack, 'Alarms', { masterKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab') });
     build({ alarmTopic: topic }, stack);
     Annotations.fromStack(stack).hasWarning('/Default/Alarms', Match.stringLikeRegexp('imported key whose policy this app cannot change: CloudWatch can publish only if that key policy allows cloudwatch.amazonaws.com'));
+  });
+
+  test('a description over Lambda\'s 256 characters keeps its last 256, with a warning', () => {
+    const stack = new Stack();
+    const long = `${'x'.repeat(300)}: the end says what the function does`;
+    build({ description: long }, stack).template.hasResourceProperties('AWS::Lambda::Function', { Description: `…${long.slice(-255)}` });
+    Annotations.fromStack(stack).hasWarning('/Default/Fn', Match.stringLikeRegexp('The description has 337 characters and Lambda allows 256'));
+  });
+
+  test('a pattern deep in a long construct path synthesizes: its generated descriptions keep the meaningful tail', () => {
+    // GIVEN a construct path of more than 256 characters
+    const stack = new Stack(new App(), 'Stack');
+    let scope: Construct = stack;
+    for (let i = 0; i < 6; i++) scope = new Construct(scope, `Department${i}WithAVeryLongDescriptiveConstructIdentifier`);
+    // WHEN
+    new FileProcessingPipeline(scope, 'Thumbnails', { processor: { code, handler: 'index.handler' } });
+    // THEN
+    const descriptions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map((r) => r.Properties.Description).filter(Boolean);
+    expect(descriptions).toContainEqual(expect.stringMatching(/^….*Identifier\/Thumbnails: processes uploads$/));
+    for (const d of descriptions) expect(d.length).toBeLessThanOrEqual(256);
   });
 
   test('passes the cdk-nag gate (AwsSolutions + Serverless) with 0 errors for every invocation type', () => {
