@@ -51,6 +51,23 @@ describe('the state machine', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', { LoggingConfiguration: { IncludeExecutionData: true } });
   });
 
+  test('its role trusts Step Functions only for state machines of its account and region (confused deputy)', () => {
+    const { template } = saga();
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [{
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: 'states.amazonaws.com' },
+          Condition: {
+            ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':stateMachine:*']] } },
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          },
+        }],
+      },
+    });
+  });
+
   test('keeps its logs one month by default, retained when the stack is deleted', () => {
     const { template } = saga();
     template.hasResource('AWS::Logs::LogGroup', {
