@@ -111,7 +111,9 @@ describe('the checks', () => {
     ]);
   });
 
-  test('read require(), import() and import ... from in a bundle', () => {
+  test('read require(), import() and import ... from in a bundle, not a module named in a string', () => {
     expect(requiredModules('const a=require("x");import("y");import {b} from "z";export * from \'w\';').sort()).toEqual(['w', 'x', 'y', 'z']);
+    // the AWS SDK's own error message, as bundled with @aws-sdk/rds-signer
+    expect(requiredModules('throw new Error(`register the package by calling [require("@aws-sdk/signature-v4-crt");] first`);')).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import { builtinModules } from 'module';
 import * as path from 'path';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { buildSync } from 'esbuild';
 import { labelOf, ModelResource, SeamModel } from './model';
 
 /** Where a physical name must be unique. */
@@ -248,7 +249,7 @@ export function runtimeModules(model: SeamModel): string[] {
     const layers: string[] = (model.prop(fn, 'Layers') ?? []).map(String);
     const powertools = layers.some((l) => l.includes(':layer:AWSLambdaPowertoolsTypeScriptV2:'));
     for (const file of jsFiles(dir)) {
-      for (const spec of requiredModules(fs.readFileSync(file, 'utf8'))) {
+      for (const spec of requiredModules(fs.readFileSync(file, 'utf8'), path.dirname(file))) {
         if (spec.startsWith('.') || spec.startsWith('/')) continue;
         const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
         if (builtins.has(spec) || builtins.has(pkg)) continue;
@@ -266,12 +267,26 @@ export function runtimeModules(model: SeamModel): string[] {
   return [...new Set(out)];
 }
 
-/** `require("x")`, `import ... from "x"`, `import("x")` in a bundle. */
-export function requiredModules(code: string): string[] {
+/**
+ * The modules a bundle loads at run time (`require("x")`, `import("x")`, `import ... from "x"`),
+ * read by esbuild's parser, so a module named in a string (an SDK error message that says
+ * "call require('@aws-sdk/signature-v4a')") is not mistaken for a require.
+ */
+export function requiredModules(code: string, resolveDir = process.cwd()): string[] {
+  const result = buildSync({
+    stdin: { contents: code, resolveDir, sourcefile: 'bundle.js', loader: 'js' },
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    packages: 'external',
+    logLevel: 'silent',
+    format: 'cjs',
+  });
   const found = new Set<string>();
-  for (const m of code.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)) found.add(m[1]);
-  for (const m of code.matchAll(/\bimport\s*\(\s*["']([^"']+)["']\s*\)/g)) found.add(m[1]);
-  for (const m of code.matchAll(/\b(?:import|export)\s[^;'"]*?\bfrom\s*["']([^"']+)["']/g)) found.add(m[1]);
+  for (const input of Object.values(result.metafile!.inputs)) {
+    for (const imp of input.imports) if (imp.external) found.add(imp.path);
+  }
   return [...found];
 }
 
