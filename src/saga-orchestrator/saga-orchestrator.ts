@@ -1,4 +1,4 @@
-import { ArnFormat, Aws, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Aws, Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -15,6 +15,7 @@ import { FunctionCodeOptions } from '../core/function-code-options';
 import { acknowledgeNagFindings, nagResourceFinding } from '../core/nag';
 import { vendedLogGroupName } from '../core/names';
 import { FunctionInvocation, ServerlessFunction } from '../core/serverless-function';
+import { trustOwnStateMachinesOnly } from '../core/state-machine-trust';
 import { validateDurationRange, validateIntegerRange } from '../core/validation';
 
 /** Defaults of SagaOrchestrator, with their reasons. */
@@ -262,7 +263,7 @@ export class SagaOrchestrator extends Construct {
       conditions: { StringEquals: { 'cloudwatch:namespace': COMPENSATION_FAILED_METRIC.namespace } },
     }));
     this.acknowledgeRoleFindings();
-    this.preventConfusedDeputy();
+    trustOwnStateMachinesOnly(this.stateMachine);
 
     const period = Duration.minutes(5);
     const sum = cloudwatch.Stats.SUM;
@@ -452,21 +453,6 @@ export class SagaOrchestrator extends Construct {
       chain = chain.next(action);
     });
     return chain.next(new sfn.Succeed(this, 'SagaSucceededState', { stateName: SUCCEEDED_STATE, comment: 'Output: { input, results }' }));
-  }
-
-  /**
-   * Step Functions may assume the state machine role only for state machines of this account and
-   * region (aws:SourceAccount, aws:SourceArn): the confused-deputy conditions aws-cdk-lib adds to
-   * the role's trust policy from 2.27x on, set here for every version the library accepts.
-   */
-  private preventConfusedDeputy(): void {
-    const role = this.stateMachine.role.node.defaultChild;
-    if (!(role instanceof iam.CfnRole)) return;
-    const stack = Stack.of(this);
-    role.addPropertyOverride('AssumeRolePolicyDocument.Statement.0.Condition', {
-      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
-      StringEquals: { 'aws:SourceAccount': stack.account },
-    });
   }
 
   /** The state machine role's IAM findings, each with its reason. */
