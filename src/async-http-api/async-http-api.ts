@@ -1,7 +1,6 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import * as apigwv2Authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as apigwv2Integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -12,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ApiAuthorization } from './api-authorization';
 import { ENV, MAX_PAYLOAD_BYTES } from './runtime/env';
 import { createAlarm } from '../core/alarm-factory';
 import { AlarmOptions } from '../core/alarms';
@@ -71,9 +71,18 @@ export interface AsyncHttpApiProps extends AlarmOptions, DatabaseAccessOptions {
    */
   readonly workerTimeout?: Duration;
   /**
+   * Who may call both routes: `ApiAuthorization.iam()` (SigV4, for servers and functions),
+   * `ApiAuthorization.jwt({ issuer, audience })` (bearer tokens, for browsers, also through
+   * `StaticSite.apiOrigin`), `ApiAuthorization.none()` or `ApiAuthorization.authorizer(a)`.
+   *
+   * @default ApiAuthorization.iam()
+   */
+  readonly authorization?: ApiAuthorization;
+  /**
    * Authorizer of both routes, for example an `HttpJwtAuthorizer`.
    *
    * @default - IAM authorization (SigV4-signed requests), unless `allowUnauthenticatedAccess`
+   * @deprecated use `authorization: ApiAuthorization.authorizer(a)` (or `.jwt(...)`)
    */
   readonly authorizer?: apigwv2.IHttpRouteAuthorizer;
   /**
@@ -81,6 +90,7 @@ export interface AsyncHttpApiProps extends AlarmOptions, DatabaseAccessOptions {
    * when something in front (a WAF, CloudFront with signed requests) authenticates callers.
    *
    * @default false
+   * @deprecated use `authorization: ApiAuthorization.none()`
    */
   readonly allowUnauthenticatedAccess?: boolean;
   /**
@@ -174,6 +184,8 @@ export class AsyncHttpApi extends Construct {
   public readonly stage: apigwv2.HttpStage;
   /** Base URL of the API, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/`. */
   public readonly url: string;
+  /** How callers are authorized: 'iam', 'jwt', 'none' or 'custom' (see `ApiAuthorization`). */
+  public readonly authorizationKind: string;
   /** The access log group of the stage. */
   public readonly accessLogGroup: logs.LogGroup;
   /** The job records: partition key `jobId`, TTL attribute `expiresAt`. */
@@ -202,6 +214,12 @@ export class AsyncHttpApi extends Construct {
     if (props.authorizer && props.allowUnauthenticatedAccess) {
       throw new PatternValidationError(this, 'specify either authorizer or allowUnauthenticatedAccess, not both');
     }
+    if (props.authorization && (props.authorizer || props.allowUnauthenticatedAccess)) {
+      throw new PatternValidationError(this, 'authorization replaces authorizer and allowUnauthenticatedAccess: give authorization only');
+    }
+    const legacy = props.authorizer ? ApiAuthorization.authorizer(props.authorizer) : undefined;
+    const authorization = props.authorization ?? legacy ?? (props.allowUnauthenticatedAccess ? ApiAuthorization.none() : ApiAuthorization.iam());
+    this.authorizationKind = authorization.kind;
     const maxPayloadBytes = props.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
     validateIntegerRange(this, 'maxPayloadBytes', maxPayloadBytes, 1, MAX_PAYLOAD_BYTES);
     const jobTtl = props.jobTtl ?? ASYNC_HTTP_API_DEFAULTS.jobTtl;
@@ -287,8 +305,7 @@ export class AsyncHttpApi extends Construct {
     });
     this.jobsTable.grant(this.statusFunction, 'dynamodb:GetItem');
 
-    const authorizer = props.authorizer
-      ?? (props.allowUnauthenticatedAccess ? new apigwv2.HttpNoneAuthorizer() : new apigwv2Authorizers.HttpIamAuthorizer());
+    const authorizer = authorization._bind(this);
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
       description: `${this.node.path}: asynchronous jobs`,
       createDefaultStage: false,
@@ -327,9 +344,9 @@ export class AsyncHttpApi extends Construct {
     acknowledgeNagFindings(this.stage, [
       { id: 'Serverless-APIGWXrayEnabled', reason: 'HTTP APIs (API Gateway v2) do not support X-Ray tracing; the submit and status functions trace actively' },
     ]);
-    if (props.allowUnauthenticatedAccess) {
+    if (authorization.kind === 'none') {
       acknowledgeNagFindings(this.httpApi, [
-        { id: 'AwsSolutions-APIG4', reason: 'allowUnauthenticatedAccess was set explicitly: the API is public by the owner\'s decision' },
+        { id: 'AwsSolutions-APIG4', reason: 'ApiAuthorization.none() (or allowUnauthenticatedAccess) was set explicitly: the API is public by the owner\'s decision' },
       ]);
     }
 

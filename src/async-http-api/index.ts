@@ -1,1 +1,2 @@
 export * from './async-http-api';
+export * from './api-authorization';

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -92,16 +92,20 @@ export interface ProxiedDatabaseProps {
    */
   readonly maxConnectionsPercent?: number;
   /**
-   * An existing cluster to front instead of creating one (then `secret` is required and the
-   * cluster props are ignored). `ProxiedDatabase.fromCluster` reads better.
+   * An existing cluster to front instead of creating one (the cluster props are then ignored). It
+   * must have IAM database authentication enabled, and an imported cluster must be imported with
+   * its `clusterResourceIdentifier` (the proxy's role is granted `rds-db:connect` on it).
+   * `ProxiedDatabase.fromCluster` reads better.
    *
    * @default - a new Aurora Serverless v2 PostgreSQL cluster
    */
   readonly cluster?: rds.IDatabaseCluster;
   /**
-   * The credentials of `cluster` that the proxy uses.
+   * The administrator credentials of `cluster`, exposed as `secret` for schema migrations and for
+   * creating the database users. The proxy does not use it: it authenticates to the database with
+   * IAM (end-to-end IAM authentication). Only with `cluster`.
    *
-   * @default - the new cluster's generated secret
+   * @default - the new cluster's generated secret; none for an existing cluster
    */
   readonly secret?: secretsmanager.ISecret;
 }
@@ -112,8 +116,13 @@ export interface ProxiedDatabaseFromClusterProps {
   readonly cluster: rds.IDatabaseCluster;
   /** Its VPC. */
   readonly vpc: ec2.IVpc;
-  /** The Secrets Manager secret with the credentials the proxy uses. */
-  readonly secret: secretsmanager.ISecret;
+  /**
+   * The cluster's administrator credentials, exposed as `secret` (migrations, creating users). The
+   * proxy does not use it: it authenticates to the database with IAM.
+   *
+   * @default - none
+   */
+  readonly secret?: secretsmanager.ISecret;
   /**
    * The database functions connect to.
    *
@@ -143,9 +152,16 @@ export interface ProxiedDatabaseFromClusterProps {
 /**
  * A relational database behind an RDS Proxy: Aurora Serverless v2 PostgreSQL (encrypted, IAM
  * authentication, backups, deletion protection, private subnets) or an existing cluster, and a
- * proxy that requires IAM authentication and TLS. Functions connect through the proxy only:
- * `grantConnect(fn)` opens the proxy's port to the function's security group, grants
- * `rds-db:connect` for the database user, and sets the connection environment.
+ * proxy with end-to-end IAM authentication and TLS required. Functions connect through the proxy
+ * only: `grantConnect(fn, user)` opens the proxy's port to the function's security group, grants
+ * the function `rds-db:connect` on the proxy for the database user and the proxy's role
+ * `rds-db:connect` on the cluster for the same user, and sets the connection environment.
+ *
+ * End-to-end IAM authentication (`DefaultAuthScheme: IAM_AUTH`): the function presents an IAM token
+ * to the proxy, and the proxy logs in to the database as the same user with a token of its own
+ * role. No password or secret per user exists; each database user must be created for IAM login,
+ * once, by the administrator (`secret`), connected to the cluster itself:
+ * `CREATE USER reports; GRANT rds_iam TO reports;` plus the user's table privileges.
  *
  * @example
  * declare const vpc: ec2.IVpc;
@@ -154,7 +170,7 @@ export interface ProxiedDatabaseFromClusterProps {
  * db.grantConnect(worker);
  */
 export class ProxiedDatabase extends Construct {
-  /** Fronts an existing cluster with an RDS Proxy (IAM authentication and TLS required). */
+  /** Fronts an existing cluster (IAM database authentication enabled) with an RDS Proxy (end-to-end IAM authentication, TLS required). */
   public static fromCluster(scope: Construct, id: string, props: ProxiedDatabaseFromClusterProps): ProxiedDatabase {
     return new ProxiedDatabase(scope, id, props);
   }
@@ -165,19 +181,29 @@ export class ProxiedDatabase extends Construct {
   public readonly cluster: rds.IDatabaseCluster;
   /** The proxy functions connect through. */
   public readonly proxy: rds.DatabaseProxy;
-  /** The credentials the proxy uses to reach the database. */
-  public readonly secret: secretsmanager.ISecret;
+  /**
+   * The cluster's administrator credentials (the new cluster's generated secret, or the `secret`
+   * given with an existing cluster), for migrations and creating users. The proxy does not use it.
+   */
+  public readonly secret?: secretsmanager.ISecret;
+  /**
+   * The role the proxy uses to log in to the database with IAM: `grantConnect` allows it
+   * `rds-db:connect` on the cluster for each user it is called with.
+   */
+  public readonly proxyRole: iam.IRole;
   /** The database functions connect to. */
   public readonly databaseName: string;
   /** The VPC. */
   public readonly vpc: ec2.IVpc;
   /** The PostgreSQL port. */
   public readonly port: number = 5432;
+  /** Database users the proxy's role may already log in as. */
+  private readonly proxyUsers = new Set<string>();
 
   constructor(scope: Construct, id: string, props: ProxiedDatabaseProps) {
     super(scope, id);
-    if ((props.cluster === undefined) !== (props.secret === undefined)) {
-      throw new PatternValidationError(this, 'cluster and secret go together: give both to front an existing cluster, or neither to create one');
+    if (props.cluster === undefined && props.secret !== undefined) {
+      throw new PatternValidationError(this, 'secret is only for an existing cluster (give cluster too); a new cluster generates its own');
     }
     this.vpc = props.vpc;
     this.databaseName = props.databaseName ?? DATABASE_DEFAULTS.databaseName;
@@ -188,7 +214,7 @@ export class ProxiedDatabase extends Construct {
     let writer: Construct | undefined;
     if (existingCluster) {
       this.cluster = existingCluster;
-      this.secret = props.secret!;
+      this.secret = props.secret;
     } else {
       const minCapacity = props.minCapacity ?? DATABASE_DEFAULTS.minCapacity;
       const maxCapacity = props.maxCapacity ?? DATABASE_DEFAULTS.maxCapacity;
@@ -219,16 +245,20 @@ export class ProxiedDatabase extends Construct {
       this.secret = cluster.secret!;
       acknowledgeNagFindings(cluster, [
         { id: 'AwsSolutions-RDS11', reason: 'The standard PostgreSQL port is used: the cluster is reachable only from the proxy\'s security group, a non-standard port adds no protection' },
-        { id: 'AwsSolutions-SMG4', reason: 'Applications authenticate to the proxy with short-lived IAM tokens and never read this secret; it is used by the proxy only. Add cluster.addRotationSingleUser() to rotate it' },
+        { id: 'AwsSolutions-SMG4', reason: 'The administrator secret is used only for migrations and creating users; applications and the proxy authenticate with short-lived IAM tokens and never read it. Add cluster.addRotationSingleUser() to rotate it' },
       ]);
     }
 
+    // End-to-end IAM authentication: clients and the proxy both log in with IAM tokens, so any
+    // database user created with `GRANT rds_iam` works without a secret per user (with SECRETS the
+    // proxy could log in only as the users whose secrets it holds).
+    this.proxyRole = new iam.Role(this, 'ProxyRole', { assumedBy: new iam.ServicePrincipal('rds.amazonaws.com') });
     this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
       proxyTarget: rds.ProxyTarget.fromCluster(this.cluster),
-      secrets: [this.secret],
+      defaultAuthScheme: rds.DefaultAuthScheme.IAM_AUTH,
+      role: this.proxyRole,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
-      iamAuth: true,
       requireTLS: true,
       idleClientTimeout: props.idleClientTimeout ?? DATABASE_DEFAULTS.idleClientTimeout,
       maxConnectionsPercent: props.maxConnectionsPercent ?? DATABASE_DEFAULTS.maxConnectionsPercent,
@@ -245,13 +275,19 @@ export class ProxiedDatabase extends Construct {
   }
 
   /**
-   * Lets a function connect through the proxy: the function must be in this database's VPC (a clear
-   * error names it otherwise); its security group may reach the proxy on the PostgreSQL port and
-   * nothing wider; it may `rds-db:connect` as `dbUser`; and (for a `lambda.Function`) it gets
+   * Lets a function connect through the proxy as `dbUser`: the function must be in this database's
+   * VPC (a clear error names it otherwise); its security group may reach the proxy on the PostgreSQL
+   * port and nothing wider; it may `rds-db:connect` to the proxy as `dbUser`; the proxy's role may
+   * `rds-db:connect` to the cluster as `dbUser`; and (for a `lambda.Function`) it gets
    * DB_PROXY_ENDPOINT, DB_PORT, DB_NAME and DB_USER.
    *
+   * The user must exist in the database and log in with IAM, which the administrator sets up once
+   * (connected to the cluster with `secret`): `CREATE USER <user>; GRANT rds_iam TO <user>;` and
+   * its table privileges. It has no password: with `rds_iam`, PostgreSQL accepts only IAM tokens.
+   *
    * @param fn the function
-   * @param dbUser the database user it connects as (must be able to log in with IAM: `GRANT rds_iam TO <user>`)
+   * @param dbUser the database user it connects as (created with `GRANT rds_iam TO <user>`)
+   * @returns the function's grant (the proxy role's grant is added alongside)
    */
   public grantConnect(fn: lambda.IFunction, dbUser: string = 'app_user'): iam.Grant {
     if (fn instanceof lambda.Function && !fn.isBoundToVpc) {
@@ -264,7 +300,25 @@ export class ProxiedDatabase extends Construct {
       fn.addEnvironment(DB_ENV.DB_NAME, this.databaseName);
       fn.addEnvironment(DB_ENV.DB_USER, dbUser);
     }
+    this.allowProxyToConnectAs(dbUser);
     return this.proxy.grantConnect(fn, dbUser);
+  }
+
+  /** The proxy's own IAM login to the cluster as `dbUser` (end-to-end IAM authentication), once per user. */
+  private allowProxyToConnectAs(dbUser: string): void {
+    if (this.proxyUsers.has(dbUser)) return;
+    this.proxyUsers.add(dbUser);
+    let clusterResourceId: string;
+    try {
+      clusterResourceId = this.cluster.clusterResourceIdentifier;
+    } catch {
+      throw new PatternValidationError(this, `cluster ${this.cluster.node.path} has no clusterResourceIdentifier; import it with clusterResourceIdentifier (the proxy's role needs rds-db:connect on dbuser:<cluster resource id>/${dbUser})`);
+    }
+    iam.Grant.addToPrincipal({
+      grantee: this.proxyRole,
+      actions: ['rds-db:connect'],
+      resourceArns: [Stack.of(this).formatArn({ service: 'rds-db', resource: 'dbuser', resourceName: `${clusterResourceId}/${dbUser}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    });
   }
 }
 
@@ -284,7 +338,8 @@ export interface DatabaseAccessOptions {
    */
   readonly databaseSubnets?: ec2.SubnetSelection;
   /**
-   * The database user the functions connect as (it needs `GRANT rds_iam TO <user>`).
+   * The database user the functions connect as: created once by the administrator for IAM login
+   * (`CREATE USER <user>; GRANT rds_iam TO <user>;`, no password), see `ProxiedDatabase.grantConnect`.
    *
    * @default 'app_user'
    */

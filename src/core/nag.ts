@@ -21,7 +21,14 @@ export function acknowledgeNagFindings(construct: IConstruct, acknowledgements: 
   for (const a of acknowledgements) {
     const ids = a.appliesTo ? a.appliesTo.map((finding) => `${a.id}[${finding}]`) : [a.id];
     for (const id of ids) {
-      Validations.of(construct).acknowledge({ id, reason: a.reason });
+      if (id.includes('::')) {
+        // A finding such as `IAM4[Policy::arn:<AWS::Partition>:…]` holds '::', which acknowledge()
+        // reserves for its prefix (aws-cdk-lib >= 2.260 throws). Record the same metadata it
+        // records (`annotation::<id>` → reason), which cdk-nag 3 reads.
+        construct.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [`annotation::${id}`]: a.reason });
+      } else {
+        Validations.of(construct).acknowledge({ id, reason: a.reason });
+      }
     }
   }
 }

@@ -5,6 +5,11 @@
  * IAM mode (the default): the password is an IAM authentication token from @aws-sdk/rds-signer,
  * cached and refreshed before its 15-minute expiry, over verified TLS (Node's trusted CAs, which
  * cover RDS Proxy, plus an optional RDS CA bundle). Password mode (`DB_PASSWORD` or `password`) is for local development.
+ *
+ * Bundle `@aws-sdk/rds-signer` (and `pg`) into the function: the Lambda Node.js runtime provides the
+ * AWS SDK's service clients (`@aws-sdk/client-*`), but it is not documented to provide rds-signer,
+ * so an `@aws-sdk/*` external rule in esbuild would leave a `require` that fails at cold start.
+ * Mark only `@aws-sdk/client-*` external (as examples/bundle.ts does).
  */
 import * as fs from 'fs';
 import * as tls from 'tls';

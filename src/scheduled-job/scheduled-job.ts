@@ -1,5 +1,6 @@
 import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,6 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { JobSchedule } from './job-schedule';
+import { OverlapLock } from './overlap-lock';
 import { isIanaTimeZone } from './time-zone';
 import { createAlarm } from '../core/alarm-factory';
 import { AlarmOptions } from '../core/alarms';
@@ -82,13 +84,14 @@ export interface ScheduledJobProps extends AlarmOptions, DatabaseAccessOptions {
    */
   readonly payload?: { [key: string]: any };
   /**
-   * Prevent overlapping runs by reserving a concurrency of 1 for the function built from `handler`.
-   *
-   * A run that starts while the previous one is still running is throttled; Lambda keeps the
-   * asynchronous event and retries it (with backoff) until the previous run ends or the event is
-   * older than the function's maxEventAge (6 hours), when it goes to the function's failure queue.
-   * Runs are therefore serialised, never dropped silently; the throttle alarm tells you they
-   * overlapped. Also: that reserved concurrency of 1 is taken from the account's pool.
+   * Never run the function twice at once, without reserved concurrency (which accounts with a low
+   * concurrency quota reject): Scheduler starts a small Step Functions state machine that takes a
+   * DynamoDB lock (a conditional write), invokes the function synchronously (retried twice, as
+   * an asynchronous invocation would be), and releases the lock. A run that starts while the
+   * previous one holds the lock waits, checking every minute, and runs after it: runs are
+   * serialised, not dropped; after 6 hours of waiting it fails (the executions-failed alarm). A
+   * lock whose owner execution ended without releasing it (timed out, aborted) is taken over.
+   * Works with `handler` and `handlerFunction`; a `stateMachine` must guard itself.
    *
    * @default false
    */
@@ -159,6 +162,18 @@ export class ScheduledJob extends Construct {
    * @default - undefined when the job starts a state machine
    */
   public readonly handlerFunction?: lambda.IFunction;
+  /**
+   * With `preventOverlap`: the table holding the run lock.
+   *
+   * @default - undefined without preventOverlap
+   */
+  public readonly lockTable?: dynamodb.ITable;
+  /**
+   * With `preventOverlap`: the state machine Scheduler starts, which runs the function under the lock.
+   *
+   * @default - undefined without preventOverlap
+   */
+  public readonly lockStateMachine?: sfn.IStateMachine;
   /** The role EventBridge Scheduler assumes to invoke the target and write to the dead-letter queue. */
   public readonly schedulerRole: iam.Role;
   /** Runs Scheduler could not deliver to the target, with the error in the message attributes. */
@@ -181,8 +196,8 @@ export class ScheduledJob extends Construct {
     if (props.handler?.timeout && !props.handler.timeout.isUnresolved() && props.handler.timeout.toSeconds() > DEFAULTS.maxTimeout.toSeconds()) {
       throw new PatternValidationError(this, `handler.timeout must be at most 15 minutes (Lambda's limit), got ${props.handler.timeout.toHumanString()}; for longer work pass a stateMachine`);
     }
-    if (props.preventOverlap && !props.handler) {
-      throw new PatternValidationError(this, 'preventOverlap reserves a concurrency of 1 on the function built from handler; with handlerFunction set reservedConcurrentExecutions on your function, with a stateMachine check for running executions in the workflow');
+    if (props.preventOverlap && props.stateMachine) {
+      throw new PatternValidationError(this, 'preventOverlap runs a function (handler or handlerFunction) under a lock; with a stateMachine, check for running executions in the workflow');
     }
     validateIntegerRange(this, 'retryAttempts', props.retryAttempts, 0, JOB_DEFAULTS.maxRetryAttempts);
     validateDurationRange(this, 'maxEventAge', props.maxEventAge, JOB_DEFAULTS.minMaxEventAge, JOB_DEFAULTS.maxMaxEventAge);
@@ -210,8 +225,8 @@ export class ScheduledJob extends Construct {
       const fn = new ServerlessFunction(this, 'Handler', {
         ...props.handler,
         description: props.handler.description ?? `Scheduled job ${this.node.path}`,
-        invocation: FunctionInvocation.ASYNCHRONOUS,
-        reservedConcurrentExecutions: props.preventOverlap ? 1 : undefined,
+        // With preventOverlap the lock state machine invokes it synchronously and owns retries and failures.
+        invocation: props.preventOverlap ? FunctionInvocation.SYNCHRONOUS : FunctionInvocation.ASYNCHRONOUS,
         alarmTopic: props.alarmTopic,
         ...databaseFunctionProps(props),
       });
@@ -244,9 +259,15 @@ export class ScheduledJob extends Construct {
       maxEventAge: props.maxEventAge ?? JOB_DEFAULTS.maxEventAge,
       input: props.payload ? scheduler.ScheduleTargetInput.fromObject(props.payload) : undefined,
     };
-    const target = this.handlerFunction
-      ? new targets.LambdaInvoke(this.handlerFunction, targetProps)
-      : new targets.StepFunctionsStartExecution(props.stateMachine!, targetProps);
+    if (props.preventOverlap) {
+      const lock = new OverlapLock(this, 'OverlapLock', this.handlerFunction!);
+      this.lockTable = lock.table;
+      this.lockStateMachine = lock.stateMachine;
+    }
+    const started = this.lockStateMachine ?? props.stateMachine;
+    const target = started
+      ? new targets.StepFunctionsStartExecution(started, targetProps)
+      : new targets.LambdaInvoke(this.handlerFunction!, targetProps);
 
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       schedule: expression,
@@ -258,7 +279,7 @@ export class ScheduledJob extends Construct {
       description: props.description ?? `${this.node.path}: ${props.schedule.expressionString}${props.timeZone ? ` (${props.timeZone})` : ''}`,
     });
 
-    if (this.handlerFunction) {
+    if (this.handlerFunction && !this.lockStateMachine) {
       // LambdaInvoke grants lambda:InvokeFunction on the function and its versions/aliases (`:*`).
       const finding = nagResourceFinding(this, this.handlerFunction.functionArn, ':*');
       if (finding) {
@@ -289,11 +310,13 @@ export class ScheduledJob extends Construct {
       }, props),
       ...functionAlarms,
     ];
-    if (props.stateMachine) {
+    if (started) {
       this.alarms.push(createAlarm(this, 'ExecutionsFailedAlarm', {
-        metric: props.stateMachine.metricFailed({ period, statistic: cloudwatch.Stats.SUM }),
+        metric: started.metricFailed({ period, statistic: cloudwatch.Stats.SUM }),
         threshold: 1,
-        description: `${this.node.path}: executions of the job's state machine failed`,
+        description: this.lockStateMachine
+          ? `${this.node.path}: a run failed after its retries, or waited 6 hours for the previous run; see the function's and the lock state machine's logs`
+          : `${this.node.path}: executions of the job's state machine failed`,
       }, props));
     }
   }

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -36,6 +36,16 @@ const STATIC_SITE_DEFAULTS = {
   /** The deployment function copies the whole site: more memory, more network throughput. */
   deploymentMemoryLimit: 1024,
 } as const;
+
+/**
+ * Regions whose S3 buckets CloudFront does not deliver standard logs to (the opt-in Regions; see
+ * "Choosing an Amazon S3 bucket for your standard logs" in the CloudFront Developer Guide).
+ */
+const CLOUDFRONT_LOGS_UNSUPPORTED_REGIONS = [
+  'af-south-1', 'ap-east-1', 'ap-east-2', 'ap-south-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5',
+  'ap-southeast-6', 'ap-southeast-7', 'ca-west-1', 'eu-central-2', 'eu-south-1', 'eu-south-2', 'il-central-1',
+  'me-central-1', 'me-south-1', 'mx-central-1',
+];
 
 /** Private content: paths that need a CloudFront signed URL or signed cookies. */
 export interface StaticSitePrivateContent {
@@ -110,24 +120,43 @@ export interface StaticSiteProps {
    */
   readonly webAclArn?: string;
   /**
-   * An HTTP API (for example `AsyncHttpApi.httpApi`) served under `apiPathPattern` on the same
-   * domain: caching disabled, all viewer headers but Host forwarded.
+   * An HTTP API (for example `AsyncHttpApi.httpApi`, on its `$default` stage) served under
+   * `apiPathPattern` on the same domain: the prefix is stripped (`/api/jobs` reaches the API as
+   * `/jobs`), caching is disabled and every viewer header but Host is forwarded, `Authorization`
+   * included, so a browser can call a JWT-authorized API (`ApiAuthorization.jwt`). An IAM-authorized
+   * API cannot be called this way (browsers cannot sign requests for the API's host).
    *
    * @default - no API behaviour
    */
   readonly apiOrigin?: apigwv2.IHttpApi;
   /**
-   * The path pattern routed to `apiOrigin`.
+   * The path pattern routed to `apiOrigin`: a fixed prefix followed by `/*`.
    *
    * @default '/api/*'
    */
   readonly apiPathPattern?: string;
+  /**
+   * Remove the prefix of `apiPathPattern` before the request reaches `apiOrigin` (a CloudFront
+   * Function on the API behaviour). Turn it off only for an API whose routes include the prefix.
+   *
+   * @default true
+   */
+  readonly stripApiPathPrefix?: boolean;
   /**
    * Paths that need a signed URL or signed cookies.
    *
    * @default - all content is public
    */
   readonly privateContent?: StaticSitePrivateContent;
+  /**
+   * The bucket CloudFront writes its standard logs to, for a site in a Region whose buckets
+   * CloudFront does not deliver logs to (the opt-in Regions: af-south-1, ap-east-1, eu-south-1,
+   * me-south-1 …, where synth fails without it). It must be in another Region (e.g. a bucket of a
+   * us-east-1 stack) and accept ACLs (`ObjectOwnership.OBJECT_WRITER` or `BUCKET_OWNER_PREFERRED`).
+   *
+   * @default - `logBucket`, created in the stack's Region (with the S3 access logs)
+   */
+  readonly cloudFrontLogsBucket?: s3.IBucket;
   /**
    * What happens to the content and log buckets when the stack is deleted.
    *
@@ -150,6 +179,8 @@ export class StaticSite extends Construct {
   public readonly bucket: s3.Bucket;
   /** The bucket of CloudFront and S3 access logs. */
   public readonly logBucket: s3.Bucket;
+  /** The bucket of the CloudFront standard logs: `cloudFrontLogsBucket`, or `logBucket`. */
+  public readonly cloudFrontLogsBucket: s3.IBucket;
   /** The distribution. */
   public readonly distribution: cloudfront.Distribution;
   /** The security headers policy. */
@@ -160,6 +191,12 @@ export class StaticSite extends Construct {
    * @default - undefined for a single-page app
    */
   public readonly directoryIndexFunction?: cloudfront.Function;
+  /**
+   * The CloudFront Function that strips the API path prefix.
+   *
+   * @default - undefined without `apiOrigin` or with `stripApiPathPrefix: false`
+   */
+  public readonly apiPrefixFunction?: cloudfront.Function;
   /** The deployment of the HTML files (the last one, which invalidates the distribution). */
   public readonly deployment: s3deploy.BucketDeployment;
   /** Every deployment: HTML, hashed assets (when any), other files. */
@@ -181,6 +218,7 @@ export class StaticSite extends Construct {
 
     // CloudFront standard logs are delivered with ACLs.
     this.logBucket = createAccessLogsBucket(this, 'LogBucket', 'the site\'s CloudFront and S3 access logs', removalPolicy, s3.ObjectOwnership.OBJECT_WRITER);
+    this.cloudFrontLogsBucket = props.cloudFrontLogsBucket ?? this.logBucket;
     this.bucket = new s3.Bucket(this, 'Bucket', {
       ...PRIVATE_BUCKET_PROPS,
       versioned: true,
@@ -237,14 +275,29 @@ export class StaticSite extends Construct {
       additionalBehaviors[pc.pathPattern] = { ...siteBehavior, trustedKeyGroups: [this.keyGroup] };
     }
     if (props.apiOrigin) {
+      const apiPathPattern = props.apiPathPattern ?? '/api/*';
+      if (props.stripApiPathPrefix ?? true) {
+        const prefix = apiPathPattern.slice(0, -2);
+        const code = fs.readFileSync(path.join(__dirname, 'runtime', 'strip-api-prefix.js'), 'utf8')
+          .replace("var PREFIX = '/api';", `var PREFIX = ${JSON.stringify(prefix)};`);
+        this.apiPrefixFunction = new cloudfront.Function(this, 'ApiPrefix', {
+          code: cloudfront.FunctionCode.fromInline(code),
+          runtime: cloudfront.FunctionRuntime.JS_2_0,
+          comment: `Strips ${prefix} before the API origin`,
+        });
+      }
       const apiDomain = `${props.apiOrigin.apiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
-      additionalBehaviors[props.apiPathPattern ?? '/api/*'] = {
+      additionalBehaviors[apiPathPattern] = {
         origin: new origins.HttpOrigin(apiDomain, { protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY }),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
         cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+        // With caching disabled, this policy forwards Authorization too (it may not when caching).
         originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
         responseHeadersPolicy: this.responseHeadersPolicy,
+        functionAssociations: this.apiPrefixFunction
+          ? [{ function: this.apiPrefixFunction, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }]
+          : undefined,
       };
     }
 
@@ -261,7 +314,7 @@ export class StaticSite extends Construct {
       // the setting is ignored (and aws-cdk-lib warns on every synth).
       minimumProtocolVersion: props.certificate ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
       enableLogging: true,
-      logBucket: this.logBucket,
+      logBucket: this.cloudFrontLogsBucket,
       logFilePrefix: 'cloudfront/',
       webAclId: props.webAclArn,
       errorResponses: props.singlePageApp
@@ -358,6 +411,28 @@ export class StaticSite extends Construct {
     ]);
   }
 
+  /** CloudFront does not deliver standard logs to buckets in the opt-in Regions: fail at synth rather than at deployment. */
+  private validateCloudFrontLogsRegion(given: s3.IBucket | undefined): void {
+    const unsupported = (region: string) => CLOUDFRONT_LOGS_UNSUPPORTED_REGIONS.includes(region);
+    const stackRegion = Stack.of(this).region;
+    if (given) {
+      const region = given.env.region;
+      if (!Token.isUnresolved(region) && unsupported(region)) {
+        throw new PatternValidationError(this, `cloudFrontLogsBucket must be in a Region CloudFront delivers standard logs to, got a bucket in ${region} (an opt-in Region); use a bucket in e.g. us-east-1`);
+      }
+      return;
+    }
+    if (Token.isUnresolved(stackRegion)) {
+      Annotations.of(this).addWarningV2('cdk-serverless-patterns:cloudFrontLogsRegion',
+        `the stack has no Region, so the CloudFront logs bucket's Region cannot be checked; in an opt-in Region (${CLOUDFRONT_LOGS_UNSUPPORTED_REGIONS.join(', ')}) give cloudFrontLogsBucket`);
+      return;
+    }
+    if (unsupported(stackRegion)) {
+      throw new PatternValidationError(this, `CloudFront does not deliver standard logs to S3 buckets in ${stackRegion} (an opt-in Region); give cloudFrontLogsBucket: `
+        + 'a bucket in another Region (e.g. us-east-1) with ACLs enabled (ObjectOwnership.OBJECT_WRITER)');
+    }
+  }
+
   /** Synth-time checks; returns the site's files (relative paths) for cache-control. */
   private validate(props: StaticSiteProps, indexDocument: string): string[] {
     if (!fs.existsSync(props.sourcePath) || !fs.statSync(props.sourcePath).isDirectory()) {
@@ -381,6 +456,16 @@ export class StaticSite extends Construct {
       if (region !== 'us-east-1') {
         throw new PatternValidationError(this, `certificate must be in us-east-1, because CloudFront only uses certificates from us-east-1; got one in ${region} (${arn})`);
       }
+    }
+    this.validateCloudFrontLogsRegion(props.cloudFrontLogsBucket);
+    if (props.apiPathPattern !== undefined && !props.apiOrigin) {
+      throw new PatternValidationError(this, 'apiPathPattern needs apiOrigin (the API it routes to)');
+    }
+    if (props.stripApiPathPrefix !== undefined && !props.apiOrigin) {
+      throw new PatternValidationError(this, 'stripApiPathPrefix needs apiOrigin (the API it routes to)');
+    }
+    if (props.apiPathPattern !== undefined && !/^(\/[A-Za-z0-9_.~-]+)+\/\*$/.test(props.apiPathPattern)) {
+      throw new PatternValidationError(this, `apiPathPattern must be a fixed path prefix followed by /* (e.g. '/api/*', '/v1/api/*'), got '${props.apiPathPattern}'`);
     }
     if (props.privateContent) {
       const pc = props.privateContent;

@@ -35,7 +35,7 @@ describe('ProxiedDatabase', () => {
     });
   });
 
-  test('fronts it with an RDS Proxy that requires IAM auth and TLS, with the idle timeout and connection share', () => {
+  test('fronts it with an RDS Proxy with end-to-end IAM authentication (no secrets) and TLS, with the idle timeout and connection share', () => {
     const { stack, vpc, vpcSubnets } = setup();
     new ProxiedDatabase(stack, 'Orders', { vpc, vpcSubnets, idleClientTimeout: Duration.minutes(10), maxConnectionsPercent: 50 });
     const template = Template.fromStack(stack);
@@ -43,9 +43,67 @@ describe('ProxiedDatabase', () => {
       EngineFamily: 'POSTGRESQL',
       RequireTLS: true,
       IdleClientTimeout: 600,
-      Auth: [Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED' })],
+      DefaultAuthScheme: 'IAM_AUTH',
+      Auth: Match.absent(),
     });
     template.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', { ConnectionPoolConfigurationInfo: { MaxConnectionsPercent: 50 } });
+  });
+
+  test('grantConnect lets the proxy role log in to the cluster as each granted user (rds-db:connect on the cluster resource id), once per user', () => {
+    // GIVEN
+    const { stack, vpc, vpcSubnets } = setup();
+    const db = new ProxiedDatabase(stack, 'Orders', { vpc, vpcSubnets });
+    const fn = (id: string) => new ServerlessFunction(stack, id, { code, handler: 'index.handler', invocation: FunctionInvocation.QUEUE, vpc, vpcSubnets });
+    // WHEN
+    db.grantConnect(fn('A'), 'reports');
+    db.grantConnect(fn('B'), 'reports');
+    db.grantConnect(fn('C'), 'billing');
+    // THEN
+    const template = Template.fromStack(stack);
+    const dbUserArn = (user: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':rds-db:eu-west-1:123456789012:dbuser:', stack.resolve((db.cluster as rds.DatabaseCluster).clusterResourceIdentifier), `/${user}`]] });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [stack.resolve(db.proxyRole.roleName)],
+      PolicyDocument: {
+        Statement: [
+          { Effect: 'Allow', Action: 'rds-db:connect', Resource: dbUserArn('reports') },
+          { Effect: 'Allow', Action: 'rds-db:connect', Resource: dbUserArn('billing') },
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'rds.amazonaws.com' } })] },
+    });
+    template.hasResourceProperties('AWS::RDS::DBProxy', { RoleArn: stack.resolve(db.proxyRole.roleArn) });
+  });
+
+  test('the proxy role reads no secret: the administrator secret stays with the cluster', () => {
+    const { stack, vpc, vpcSubnets } = setup();
+    const db = new ProxiedDatabase(stack, 'Orders', { vpc, vpcSubnets });
+    db.grantConnect(new ServerlessFunction(stack, 'Worker', { code, handler: 'index.handler', invocation: FunctionInvocation.QUEUE, vpc, vpcSubnets }), 'reports');
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [stack.resolve(db.proxyRole.roleName)] } });
+    const actions = Object.values(policies)
+      .flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((st: { Action: string | string[] }) => st.Action));
+    expect(actions).toEqual(['rds-db:connect']);
+    expect(db.secret).toBe((db.cluster as rds.DatabaseCluster).secret);
+  });
+
+  test('fails when an imported cluster has no clusterResourceIdentifier, saying how to import it', () => {
+    const { stack, vpc } = setup();
+    const cluster = rds.DatabaseCluster.fromDatabaseClusterAttributes(stack, 'Imported', {
+      clusterIdentifier: 'legacy',
+      port: 5432,
+      securityGroups: [],
+      engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }),
+    });
+    const db = ProxiedDatabase.fromCluster(stack, 'Orders', { cluster, vpc });
+    const fn = new ServerlessFunction(stack, 'Worker', { code, handler: 'index.handler', invocation: FunctionInvocation.QUEUE, vpc });
+    expect(() => db.grantConnect(fn, 'reports')).toThrow(/cluster Db\/Imported has no clusterResourceIdentifier; import it with clusterResourceIdentifier/);
+  });
+
+  test('fails when secret is given without cluster', () => {
+    const { stack, vpc, vpcSubnets } = setup();
+    const other = new rds.DatabaseCluster(stack, 'Other', { engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }), writer: rds.ClusterInstance.serverlessV2('Writer'), vpc, vpcSubnets });
+    expect(() => new ProxiedDatabase(stack, 'Orders', { vpc, secret: other.secret! })).toThrow(/secret is only for an existing cluster \(give cluster too\)/);
   });
 
   test('the proxy target group depends on the writer instance (aws/aws-cdk#31304)', () => {
@@ -88,6 +146,7 @@ describe('ProxiedDatabase', () => {
     });
     const db = ProxiedDatabase.fromCluster(stack, 'Orders', { cluster, vpc, secret: cluster.secret!, vpcSubnets });
     expect(db.cluster).toBe(cluster);
+    expect(db.secret).toBe(cluster.secret);
     Template.fromStack(stack).resourceCountIs('AWS::RDS::DBCluster', 1);
     Template.fromStack(stack).resourceCountIs('AWS::RDS::DBProxy', 1);
   });

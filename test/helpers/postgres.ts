@@ -37,7 +37,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startPostgres(): Promise<RunningPostgres> {
+export interface StartPostgresOptions {
+  /** pg_hba.conf lines placed before the default ones (first match wins). @default none */
+  readonly hba?: string[];
+}
+
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<RunningPostgres> {
   const bin = postgresBinDir();
   if (!bin) throw new Error('PostgreSQL binaries not found: run scripts/ensure-postgres.sh');
   const root = process.getuid?.() === 0;
@@ -48,6 +53,11 @@ export async function startPostgres(): Promise<RunningPostgres> {
   if (root) execFileSync('chown', ['-R', 'postgres:postgres', dir]);
   const run = (cmd: string, args: string[]) => execFileSync(root ? 'runuser' : cmd, root ? ['-u', 'postgres', '--', cmd, ...args] : args, { stdio: 'pipe', cwd: dir });
   run(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${path.join(dir, 'pwfile')}`, '-E', 'UTF8']);
+  if (options.hba?.length) {
+    const hbaFile = path.join(data, 'pg_hba.conf');
+    // Rewriting the existing file keeps its owner (the postgres user when running as root).
+    fs.writeFileSync(hbaFile, `${options.hba.join('\n')}\n${fs.readFileSync(hbaFile, 'utf8')}`);
+  }
   const port = await freePort();
   run(path.join(bin, 'pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir}`, 'start']);
   return {

@@ -220,12 +220,6 @@ describe('validation', () => {
     expect(() => job({ flexibleTimeWindow: Duration.minutes(1441) })).toThrow(/flexibleTimeWindow must be between 1 minute and 1 day, got 1 day 1 minute/);
   });
 
-  test('fails for preventOverlap on an existing function', () => {
-    const stack = new Stack();
-    const fn = lambda.Function.fromFunctionArn(stack, 'Fn', existingArn);
-    expect(() => new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handlerFunction: fn, preventOverlap: true }))
-      .toThrow(/preventOverlap reserves a concurrency of 1 on the function built from handler/);
-  });
 });
 
 describe('the target', () => {
@@ -240,9 +234,10 @@ describe('the target', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.absent() });
   });
 
-  test('prevents overlapping runs with a reserved concurrency of 1', () => {
+  test('prevents overlapping runs without reserving concurrency (a lock, see overlap-lock.test.ts)', () => {
     const { template } = job({ preventOverlap: true });
-    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1 });
+    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.absent() });
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
   });
 
   test('can be an existing function, which only the job\'s role may invoke', () => {

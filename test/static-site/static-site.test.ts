@@ -7,6 +7,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { StaticSite, StaticSiteProps } from '../../src';
 import { nagErrors } from '../helpers/nag';
 
@@ -255,5 +256,41 @@ describe('StaticSite validation', () => {
 
   test('fails for private content over the whole site', () => {
     expect(() => build({ privateContent: { pathPattern: '/*', publicKeyPem: PUBLIC_KEY } })).toThrow(/pathPattern must start with \/ and not be \/\*/);
+  });
+});
+
+describe('StaticSite in an opt-in Region (CloudFront standard logs)', () => {
+  const stackIn = (region: string) => new Stack(undefined, 'Web', { env: { account: '123456789012', region } });
+
+  test.each(['af-south-1', 'ap-east-1', 'me-south-1', 'eu-south-1'])('fails in %s without cloudFrontLogsBucket, saying why and what to give', (region) => {
+    expect(() => build({}, stackIn(region)))
+      .toThrow(new RegExp(`CloudFront does not deliver standard logs to S3 buckets in ${region} \\(an opt-in Region\\); give cloudFrontLogsBucket: a bucket in another Region`));
+  });
+
+  test('sends the CloudFront logs to a bucket in another Region; the S3 access logs stay in the stack\'s Region', () => {
+    const stack = stackIn('af-south-1');
+    const logs = s3.Bucket.fromBucketAttributes(stack, 'UsEast1Logs', { bucketName: 'site-logs-us-east-1', region: 'us-east-1' });
+    const { site, template } = build({ cloudFrontLogsBucket: logs }, stack);
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({ Logging: { Bucket: 'site-logs-us-east-1.s3.us-east-1.amazonaws.com', Prefix: 'cloudfront/' } }),
+    });
+    template.hasResourceProperties('AWS::S3::Bucket', { LoggingConfiguration: { DestinationBucketName: stack.resolve(site.logBucket.bucketName), LogFilePrefix: 's3/' } });
+    expect(site.cloudFrontLogsBucket).toBe(logs);
+  });
+
+  test('fails for a cloudFrontLogsBucket that is itself in an opt-in Region', () => {
+    const stack = stackIn('eu-west-1');
+    const logs = s3.Bucket.fromBucketAttributes(stack, 'Logs', { bucketName: 'logs-bahrain', region: 'me-south-1' });
+    expect(() => build({ cloudFrontLogsBucket: logs }, stack)).toThrow(/cloudFrontLogsBucket must be in a Region CloudFront delivers standard logs to, got a bucket in me-south-1/);
+  });
+
+  test('keeps the logs in the stack\'s own bucket in a Region CloudFront delivers to, and warns in a stack without a Region', () => {
+    const { stack, site, template } = build({}, stackIn('eu-west-1'));
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({ Logging: { Bucket: stack.resolve(site.logBucket.bucketRegionalDomainName), Prefix: 'cloudfront/' } }),
+    });
+    const agnostic = new Stack(undefined, 'Agnostic');
+    build({}, agnostic);
+    Annotations.fromStack(agnostic).hasWarning('*', Match.stringLikeRegexp('the stack has no Region, so the CloudFront logs bucket\'s Region cannot be checked'));
   });
 });
