@@ -12,6 +12,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { uncoveredResources } from './edges';
 import { SeamModel } from './model';
 import { EdgeResult, evaluateModel, failuresOf, formatEdgeTable } from './simulate';
 import {
@@ -86,6 +87,7 @@ const CONFIGURATIONS: Record<string, (stack: Stack) => void> = {
 };
 
 const results = new Map<string, EdgeResult[]>();
+let uncovered: string[] = [];
 
 beforeAll(async () => {
   const app = new App();
@@ -96,6 +98,7 @@ beforeAll(async () => {
   });
   const model = SeamModel.fromStacks(...stacks.map(([, s]) => s));
   const all = await evaluateModel(model);
+  uncovered = uncoveredResources(model, all.map((r) => r.edge));
   for (const [name, stack] of stacks) results.set(name, all.filter((r) => r.edge.stack === stack.stackName));
   console.log(`Seams of the constructs' configurations\n\n${stacks.map(([name, stack]) => `${name} (stack ${stack.stackName})\n${formatEdgeTable(results.get(name)!)}`).join('\n')}`);
 }, 300_000);
@@ -103,6 +106,10 @@ beforeAll(async () => {
 test.each(Object.keys(CONFIGURATIONS))('%s: every edge is allowed and every stranger is denied', (name) => {
   expect(results.get(name)!.length).toBeGreaterThan(0);
   expect(failuresOf(results.get(name)!)).toEqual([]);
+});
+
+test('every resource of every configuration that calls across a seam has its edges', () => {
+  expect(uncovered).toEqual([]);
 });
 
 test('the EventBridge FanOut has rule → queue seams', () => {

@@ -489,8 +489,9 @@ class EdgeFinder {
       if (dlq) this.destination(base, 'function → DLQ', dlq);
       for (const cfg of this.model.resources('AWS::Lambda::EventInvokeConfig').filter((c) => this.isFunction(c, 'FunctionName', fn))) {
         const dest = this.model.prop(cfg, 'DestinationConfig') ?? {};
-        if (dest.OnFailure?.Destination) this.destination(base, 'function → on-failure destination', dest.OnFailure.Destination);
-        if (dest.OnSuccess?.Destination) this.destination(base, 'function → on-success destination', dest.OnSuccess.Destination);
+        const viaConfig = { ...base, via: `${via} invoke config ${cfg.logicalId}` };
+        if (dest.OnFailure?.Destination) this.destination(viaConfig, 'function → on-failure destination', dest.OnFailure.Destination);
+        if (dest.OnSuccess?.Destination) this.destination(viaConfig, 'function → on-success destination', dest.OnSuccess.Destination);
       }
       for (const esm of this.model.resources('AWS::Lambda::EventSourceMapping').filter((e) => this.isFunction(e, 'FunctionName', fn))) {
         this.eventSource({ ...base, via: `${via} event source ${esm.logicalId}` }, esm);
@@ -500,6 +501,10 @@ class EdgeFinder {
   }
 
   /** aws-cdk-lib's own deploy-time handlers (custom resources): not part of the run-time seams. */
+  public isInternal(fn: ModelResource): boolean {
+    return this.isCdkInternal(fn);
+  }
+
   private isCdkInternal(fn: ModelResource): boolean {
     const usedAsProvider = this.model.stacks.some((s) => Object.values<any>(s.template.Resources ?? {}).some((r) => (r.Type.startsWith('Custom::') || r.Type === 'AWS::CloudFormation::CustomResource')
       && this.model.find(this.model.resolve(s.name, r.Properties?.ServiceToken)) === fn));
@@ -781,7 +786,7 @@ class EdgeFinder {
         resource: uri,
         resourceLabel: this.labelFor(uri),
         context: role ? this.roleContext(role) : this.sourceContext(sourceArn, s.account),
-        via: `route ${this.model.prop(route, 'RouteKey')}`,
+        via: `route ${route.logicalId} (${this.model.prop(route, 'RouteKey')})`,
       });
     }
   }
@@ -886,6 +891,44 @@ class EdgeFinder {
   private add(edge: Edge): void {
     this.edges.push(edge);
   }
+}
+
+/**
+ * The resources that make service-to-service calls (or are the configuration of one), each with
+ * the marker its edges carry in `via`. `uncoveredResources` lists those without an edge, so a
+ * resource of a kind the enumeration forgot does not pass unnoticed.
+ */
+export function seamResources(model: SeamModel): { resource: ModelResource; marker: string }[] {
+  const out: { resource: ModelResource; marker: string }[] = [];
+  const add = (type: string, marker: (r: ModelResource) => string, when: (r: ModelResource) => boolean = () => true) => {
+    for (const r of model.resources(type)) if (when(r)) out.push({ resource: r, marker: marker(r) });
+  };
+  const hasActions = (r: ModelResource) => ['AlarmActions', 'OKActions', 'InsufficientDataActions'].some((p) => (model.prop(r, p) ?? []).length > 0);
+  add('AWS::CloudWatch::Alarm', (r) => `alarm ${r.logicalId}`, hasActions);
+  add('Custom::S3BucketNotifications', (r) => `notification ${r.logicalId}`);
+  add('AWS::S3::Bucket', (r) => `notification of ${r.logicalId}`, (r) => !!r.properties.NotificationConfiguration);
+  add('AWS::S3::Bucket', (r) => `access logs of ${r.logicalId}`, (r) => !!r.properties.LoggingConfiguration);
+  add('AWS::SNS::Subscription', (r) => `subscription ${r.logicalId}`);
+  add('AWS::Events::Rule', (r) => `rule ${r.logicalId}`, (r) => (r.properties.Targets ?? []).length > 0);
+  add('AWS::Scheduler::Schedule', (r) => `schedule ${r.logicalId}`);
+  add('AWS::StepFunctions::StateMachine', (r) => `state machine ${r.logicalId}`);
+  add('AWS::Lambda::Function', (r) => `function ${r.logicalId}`);
+  add('AWS::Lambda::EventSourceMapping', (r) => `event source ${r.logicalId}`);
+  add('AWS::Lambda::EventInvokeConfig', (r) => `invoke config ${r.logicalId}`, (r) => !!r.properties.DestinationConfig);
+  add('AWS::RDS::DBProxy', (r) => `proxy ${r.logicalId}`);
+  add('AWS::CloudFront::Distribution', (r) => `distribution ${r.logicalId}`);
+  add('AWS::ApiGatewayV2::Route', (r) => `route ${r.logicalId}`, (r) => typeof r.properties.Target !== 'undefined');
+  return out;
+}
+
+/** Seam resources that no edge goes through (aws-cdk-lib's deploy-time handler functions excepted). */
+export function uncoveredResources(model: SeamModel, edges: Edge[]): string[] {
+  const vias = edges.map((e) => ` ${e.stack} ${e.via} `);
+  const internal = new Set(model.resources('AWS::Lambda::Function').filter((fn) => new EdgeFinder(model).isInternal(fn)).map(labelOf));
+  return seamResources(model)
+    .filter(({ resource }) => !internal.has(labelOf(resource)))
+    .filter(({ resource, marker }) => !vias.some((v) => v.startsWith(` ${resource.stack} `) && v.includes(` ${marker} `)))
+    .map(({ resource }) => `${labelOf(resource)} (${resource.type})`);
 }
 
 /** Every state of a definition, including Parallel branches and Map item processors. */
