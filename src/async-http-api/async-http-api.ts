@@ -22,6 +22,7 @@ import { DEFAULTS } from '../core/defaults';
 import { PatternValidationError } from '../core/errors';
 import { FunctionCodeOptions } from '../core/function-code-options';
 import { acknowledgeNagFindings } from '../core/nag';
+import { vendedLogGroupName } from '../core/names';
 import { DeadLetteredQueue } from '../core/queue';
 import { FunctionInvocation, ServerlessFunction } from '../core/serverless-function';
 import { userFunction } from '../core/user-function';
@@ -346,6 +347,7 @@ export class AsyncHttpApi extends Construct {
       createDefaultStage: false,
     });
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      logGroupName: vendedLogGroupName(this, 'apigateway'),
       retention: DEFAULTS.logRetention,
       removalPolicy: DEFAULTS.logRemovalPolicy,
     });

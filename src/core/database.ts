@@ -7,6 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PatternValidationError } from './errors';
 import { acknowledgeNagFindings } from './nag';
+import { uniqueProxyName } from './names';
 import { validateDurationRange, validateIntegerRange } from './validation';
 import { DB_ENV } from '../runtime/database-env';
 
@@ -262,6 +263,7 @@ export class ProxiedDatabase extends Construct {
       idleClientTimeout: props.idleClientTimeout ?? DATABASE_DEFAULTS.idleClientTimeout,
       maxConnectionsPercent: props.maxConnectionsPercent ?? DATABASE_DEFAULTS.maxConnectionsPercent,
       debugLogging: false,
+      dbProxyName: uniqueProxyName(this),
     });
     if (!existingCluster) this.cluster.connections.allowDefaultPortFrom(this.proxy, 'from the RDS Proxy only');
     // aws/aws-cdk#31304: the target group registers the cluster's instances, so it must wait for

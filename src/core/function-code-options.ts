@@ -29,7 +29,8 @@ export interface FunctionCodeOptions {
    */
   readonly environment?: { [key: string]: string };
   /**
-   * A description of the function.
+   * A description of the function. Lambda allows 256 characters: a longer one (a generated one
+   * of a deeply nested construct, say) keeps its last 256 characters, `…` first, with a warning.
    *
    * @default - a description naming the pattern and the function's role in it
    */

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,7 +10,7 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { createAlarm } from './alarm-factory';
 import { AlarmOptions } from './alarms';
-import { DEFAULTS } from './defaults';
+import { DEFAULTS, POWERTOOLS_LAYER_ACCOUNTS, POWERTOOLS_LAYER_NEWEST_VERSION } from './defaults';
 import { PatternValidationError } from './errors';
 import { FunctionCodeOptions } from './function-code-options';
 import { acknowledgeNagFindings } from './nag';
@@ -87,7 +87,14 @@ export interface ServerlessFunctionProps extends FunctionCodeOptions, AlarmOptio
   /**
    * Version of the `AWSLambdaPowertoolsTypeScriptV2` layer.
    *
-   * @default 44
+   * The default is published in every commercial region except ap-east-2, ap-southeast-6,
+   * me-south-1 (newest 46) and me-central-1 (newest 45), in GovCloud and in cn-north-1 (not
+   * cn-northwest-1); in a stack of one of those regions synth fails, naming the region: give a
+   * version published there (versions up to 49 bundle AWS SDK clients, which a warning points
+   * out) or set `enablePowertoolsLayer: false` and bundle Powertools with your code. A version
+   * given here is trusted. In a stack without a region (env-agnostic) nothing is checked.
+   *
+   * @default 50
    */
   readonly powertoolsLayerVersion?: number;
   /**
@@ -168,7 +175,7 @@ export class ServerlessFunction extends lambda.Function {
     // to its own log group and nothing else until a pattern grants more.
     const role = new iam.Role(scope, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of ${scope.node.path}/${id}`,
+      description: tailOf(`Execution role of ${scope.node.path}/${id}`, 1000),
     });
     role.addToPolicy(new iam.PolicyStatement({
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -182,13 +189,14 @@ export class ServerlessFunction extends lambda.Function {
       }));
     }
 
+    const description = tailOf(props.description, DEFAULTS.maxFunctionDescriptionLength);
     const serviceName = props.serviceName ?? defaultServiceName(scope, id);
     const applicationLogLevel = props.applicationLogLevel ?? DEFAULTS.applicationLogLevel;
     const enableLayer = props.enablePowertoolsLayer ?? true;
     super(scope, id, {
       code: props.code,
       handler: props.handler,
-      description: props.description,
+      description,
       runtime: DEFAULTS.runtime,
       architecture: DEFAULTS.architecture,
       memorySize,
@@ -216,9 +224,13 @@ export class ServerlessFunction extends lambda.Function {
       },
     });
     this.executionRole = role;
+    if (description !== props.description) {
+      Annotations.of(this).addWarningV2('cdk-serverless-patterns:descriptionShortened',
+        `The description has ${props.description!.length} characters and Lambda allows ${DEFAULTS.maxFunctionDescriptionLength}: it was shortened to its last ${DEFAULTS.maxFunctionDescriptionLength} ('${description}')`);
+    }
 
     if (enableLayer) {
-      this.addLayers(lambda.LayerVersion.fromLayerVersionArn(this, 'PowertoolsLayer', powertoolsLayerArn(this, props.powertoolsLayerVersion ?? DEFAULTS.powertoolsLayerVersion)));
+      this.addLayers(lambda.LayerVersion.fromLayerVersionArn(this, 'PowertoolsLayer', powertoolsLayerArn(this, props.powertoolsLayerVersion)));
     }
 
     const wildcardReason = 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing)'
@@ -284,24 +296,45 @@ export class ServerlessFunction extends lambda.Function {
 /**
  * ARN of the public Powertools for AWS Lambda (TypeScript) v2 layer in the stack's partition and
  * region. Resolved with tokens so one template works in any commercial region; GovCloud and China
- * publish from other accounts, chosen when the region is known at synth.
+ * publish from other accounts, chosen when the region is known at synth, and then the version is
+ * checked against the regions it is published in.
  */
-function powertoolsLayerArn(scope: Construct, version: number): string {
+function powertoolsLayerArn(scope: Construct, explicitVersion: number | undefined): string {
   const stack = Stack.of(scope);
+  const version = explicitVersion ?? DEFAULTS.powertoolsLayerVersion;
   if (Token.isUnresolved(stack.region)) {
     return `arn:${stack.partition}:lambda:${stack.region}:${DEFAULTS.powertoolsLayerAccount}:layer:${DEFAULTS.powertoolsLayerName}:${version}`;
   }
-  const partition = RegionInfo.get(stack.region).partition ?? stack.partition;
-  const account = POWERTOOLS_ACCOUNTS[stack.region] ?? DEFAULTS.powertoolsLayerAccount;
-  return `arn:${partition}:lambda:${stack.region}:${account}:layer:${DEFAULTS.powertoolsLayerName}:${version}`;
+  const region = stack.region;
+  const newest = POWERTOOLS_LAYER_NEWEST_VERSION[region];
+  const wayOut = 'set enablePowertoolsLayer: false and bundle the @aws-lambda-powertools/* packages your code uses, '
+    + 'or add your own copy of the layer through layers';
+  if (explicitVersion === undefined && newest === undefined) {
+    throw new PatternValidationError(scope, `the Powertools for AWS Lambda (TypeScript) layer (${DEFAULTS.powertoolsLayerName}) is not published in ${region}, `
+      + `so the function cannot be created there: ${wayOut}, or set powertoolsLayerVersion once a version is published in ${region}`);
+  }
+  if (explicitVersion === undefined && version > newest) {
+    throw new PatternValidationError(scope, `version ${version} of the Powertools for AWS Lambda (TypeScript) layer is not published in ${region}, whose newest is ${newest}: `
+      + `set powertoolsLayerVersion: ${newest} to use that one${newest <= DEFAULTS.powertoolsLastLayerVersionWithSdk ? ' (it bundles AWS SDK clients that shadow the runtime\'s SDK)' : ''}, or ${wayOut}`);
+  }
+  if (version <= DEFAULTS.powertoolsLastLayerVersionWithSdk) {
+    Annotations.of(scope).addWarningV2('cdk-serverless-patterns:powertoolsLayerWithSdk',
+      `Powertools layer version ${version} bundles AWS SDK v3 clients at /opt/nodejs/node_modules, which shadow the Lambda runtime's SDK `
+      + `(two SDK versions in one function); versions after ${DEFAULTS.powertoolsLastLayerVersionWithSdk} do not`);
+  }
+  const partition = RegionInfo.get(region).partition ?? stack.partition;
+  const account = POWERTOOLS_LAYER_ACCOUNTS[region] ?? DEFAULTS.powertoolsLayerAccount;
+  return `arn:${partition}:lambda:${region}:${account}:layer:${DEFAULTS.powertoolsLayerName}:${version}`;
 }
 
-const POWERTOOLS_ACCOUNTS: Record<string, string> = {
-  'us-gov-west-1': '165093116878',
-  'us-gov-east-1': '165087284144',
-  'cn-north-1': '498634801083',
-  'cn-northwest-1': '498634801083',
-};
+/**
+ * A text within `max` characters: its end, which holds what a generated description says (the
+ * function's role and the end of its construct path), after '…'. Tokens are left alone.
+ */
+function tailOf(text: string | undefined, max: number): string | undefined {
+  if (text === undefined || Token.isUnresolved(text) || text.length <= max) return text;
+  return `…${text.slice(text.length - max + 1)}`;
+}
 
 function defaultServiceName(scope: Construct, id: string): string {
   const parts = [...scope.node.scopes.slice(1).map((s) => s.node.id), id];

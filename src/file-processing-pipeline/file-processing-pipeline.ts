@@ -1,7 +1,6 @@
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -266,12 +265,14 @@ export class FileProcessingPipeline extends Construct {
     this.alarms = alarms;
   }
 
-  /** Read on the input (under the prefix), write on the output (under the output prefix): nothing more. */
+  /**
+   * Read on the input (under the prefix), write on the output (under the output prefix): nothing
+   * more. aws-cdk-lib's bucket grants also grant the bucket's KMS key (kms:Decrypt to read,
+   * kms:GenerateDataKey* to write), so SSE-KMS buckets work; a hand-written S3 statement would not.
+   */
   private grantProcessorAccess(inputPrefix: string): void {
-    const inputObjects = this.inputBucket.arnForObjects(`${inputPrefix}*`);
-    const outputObjects = this.outputBucket.arnForObjects(`${this.outputPrefix}*`);
-    this.processorFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [inputObjects] }));
-    this.processorFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [outputObjects] }));
+    this.inputBucket.grantRead(this.processorFunction, `${inputPrefix}*`);
+    this.outputBucket.grantPut(this.processorFunction, `${this.outputPrefix}*`);
     const findings = [
       nagResourceFinding(this, this.inputBucket.bucketArn, `/${inputPrefix}*`),
       nagResourceFinding(this, this.outputBucket.bucketArn, `/${this.outputPrefix}*`),
@@ -281,6 +282,14 @@ export class FileProcessingPipeline extends Construct {
         id: 'AwsSolutions-IAM5',
         reason: 'Object-level S3 permissions need a key wildcard: read is limited to the input prefix, write to the output prefix',
         appliesTo: findings,
+      }]);
+    }
+    if (this.processorFunction instanceof ServerlessFunction) {
+      acknowledgeNagFindings(this.processorFunction.executionRole, [{
+        id: 'AwsSolutions-IAM5',
+        reason: 'aws-cdk-lib\'s bucket grants: object reads (s3:GetObject*, s3:GetBucket*, s3:List*) on the input under its prefix, writes (s3:Abort*) on the output '
+          + 'under its prefix, and, for SSE-KMS buckets, the data-key actions on that bucket\'s key only',
+        appliesTo: ['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:Abort*', 'Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*'],
       }]);
     }
   }

@@ -13,7 +13,9 @@ import { DEFAULTS } from '../core/defaults';
 import { PatternValidationError } from '../core/errors';
 import { FunctionCodeOptions } from '../core/function-code-options';
 import { acknowledgeNagFindings, nagResourceFinding } from '../core/nag';
+import { vendedLogGroupName } from '../core/names';
 import { FunctionInvocation, ServerlessFunction } from '../core/serverless-function';
+import { trustOwnStateMachinesOnly } from '../core/state-machine-trust';
 import { validateDurationRange, validateIntegerRange } from '../core/validation';
 
 /** Defaults of SagaOrchestrator, with their reasons. */
@@ -241,6 +243,7 @@ export class SagaOrchestrator extends Construct {
     const definition = this.buildDefinition(props);
     const includeExecutionData = props.includeExecutionData ?? SAGA_DEFAULTS.includeExecutionData;
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      logGroupName: vendedLogGroupName(this, 'states'),
       retention: props.logRetention ?? DEFAULTS.logRetention,
       removalPolicy: DEFAULTS.logRemovalPolicy,
     });
@@ -260,6 +263,7 @@ export class SagaOrchestrator extends Construct {
       conditions: { StringEquals: { 'cloudwatch:namespace': COMPENSATION_FAILED_METRIC.namespace } },
     }));
     this.acknowledgeRoleFindings();
+    trustOwnStateMachinesOnly(this.stateMachine);
 
     const period = Duration.minutes(5);
     const sum = cloudwatch.Stats.SUM;

@@ -8,6 +8,8 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { DEFAULTS } from '../core/defaults';
 import { acknowledgeNagFindings, wildcardFindingsOf } from '../core/nag';
+import { vendedLogGroupName } from '../core/names';
+import { trustOwnStateMachinesOnly } from '../core/state-machine-trust';
 
 /** Defaults of the overlap lock, with their reasons. */
 export const OVERLAP_LOCK_DEFAULTS = {
@@ -149,7 +151,9 @@ export class OverlapLock extends Construct {
     releaseAfterFailure.next(failed);
     const definition = keepInput.next(acquire.next(run.next(release)));
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: DEFAULTS.logRetention, removalPolicy: DEFAULTS.logRemovalPolicy });
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: vendedLogGroupName(this, 'states'), retention: DEFAULTS.logRetention, removalPolicy: DEFAULTS.logRemovalPolicy,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
@@ -163,6 +167,7 @@ export class OverlapLock extends Construct {
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       comment: 'Runs the scheduled job under a lock: never two runs at once',
     });
+    trustOwnStateMachinesOnly(this.stateMachine);
     const policy = this.stateMachine.role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
     if (policy) {
       acknowledgeNagFindings(policy, [{

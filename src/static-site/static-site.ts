@@ -16,6 +16,7 @@ import { createAccessLogsBucket, NONCURRENT_VERSION_EXPIRATION, PRIVATE_BUCKET_P
 import { DEFAULTS } from '../core/defaults';
 import { PatternValidationError } from '../core/errors';
 import { acknowledgeNagFindings, wildcardFindingsOf } from '../core/nag';
+import { regionalName } from '../core/names';
 
 /** Defaults of StaticSite, with their reasons. */
 const STATIC_SITE_DEFAULTS = {
@@ -230,6 +231,8 @@ export class StaticSite extends Construct {
 
     this.responseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: `${this.node.path}: security headers`,
+      // Response-headers policy names are unique per account: with the region, a second region works.
+      responseHeadersPolicyName: regionalName(this, 'SecurityHeaders', 128),
       securityHeadersBehavior: {
         strictTransportSecurity: { accessControlMaxAge: STATIC_SITE_DEFAULTS.hstsMaxAge, includeSubdomains: true, preload: true, override: true },
         contentTypeOptions: { override: true },
@@ -247,7 +250,9 @@ export class StaticSite extends Construct {
         comment: 'Serves the index document of directory URLs',
       });
     }
-    const s3Origin = origins.S3BucketOrigin.withOriginAccessControl(this.bucket);
+    const s3Origin = origins.S3BucketOrigin.withOriginAccessControl(this.bucket, {
+      originAccessControl: new cloudfront.S3OriginAccessControl(this, 'OriginAccessControl', { originAccessControlName: regionalName(this, 'OAC', 64) }),
+    });
     const siteBehavior: cloudfront.BehaviorOptions = {
       origin: s3Origin,
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
@@ -262,7 +267,10 @@ export class StaticSite extends Construct {
     if (props.privateContent) {
       const pc = props.privateContent;
       this.keyGroup = pc.keyGroup ?? new cloudfront.KeyGroup(this, 'KeyGroup', {
-        items: [new cloudfront.PublicKey(this, 'PublicKey', { encodedKey: pc.publicKeyPem!, comment: `${this.node.path}: verifies signed URLs` })],
+        keyGroupName: regionalName(this, 'KeyGroup', 128),
+        items: [new cloudfront.PublicKey(this, 'PublicKey', {
+          publicKeyName: regionalName(this, 'PublicKey', 128), encodedKey: pc.publicKeyPem!, comment: `${this.node.path}: verifies signed URLs`,
+        })],
       });
       additionalBehaviors[pc.pathPattern] = { ...siteBehavior, trustedKeyGroups: [this.keyGroup] };
     }

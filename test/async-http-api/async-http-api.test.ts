@@ -63,6 +63,18 @@ describe('AsyncHttpApi infrastructure', () => {
     });
   });
 
+  test('its access logs go to a log group under /aws/vendedlogs/apigateway/, unique per API', () => {
+    // GIVEN two APIs in one stack
+    const stack = new Stack(undefined, 'Stack');
+    const reports = new AsyncHttpApi(stack, 'Reports', { worker });
+    const exports = new AsyncHttpApi(stack, 'Exports', { worker });
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: Match.stringLikeRegexp('^/aws/vendedlogs/apigateway/Stack-Reports-[0-9A-F]{8}$') });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: Match.stringLikeRegexp('^/aws/vendedlogs/apigateway/Stack-Exports-[0-9A-F]{8}$') });
+    expect(stack.resolve(reports.accessLogGroup.logGroupName)).not.toEqual(stack.resolve(exports.accessLogGroup.logGroupName));
+  });
+
   test('throttling can be changed', () => {
     const { template } = build({ worker, throttlingRateLimit: 5, throttlingBurstLimit: 10 });
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 } });

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import { Construct } from 'constructs';
 import { FunctionInvocation, JobSchedule, ProxiedDatabase, SagaOrchestrator, ScheduledJob, ServerlessFunction } from '../../src';
 import { nagErrors } from '../helpers/nag';
 
@@ -180,4 +181,21 @@ describe('ProxiedDatabase', () => {
     expect(() => new ProxiedDatabase(stack, 'A', { vpc, minCapacity: 8, maxCapacity: 4 })).toThrow(/maxCapacity must be 1 to 256 in steps of 0.5 and at least minCapacity \(8\), got 4/);
     expect(() => new ProxiedDatabase(stack, 'B', { vpc, maxConnectionsPercent: 0 })).toThrow(/maxConnectionsPercent must be an integer between 1 and 100, got 0/);
   });
+
+  test('names the proxy after the construct\'s unique path (<= 60 characters, a letter first, single hyphens), so two databases in one account and region do not collide', () => {
+    // GIVEN two databases in one stack, and one with a long path in another stack
+    const { stack, vpc, vpcSubnets } = setup();
+    new ProxiedDatabase(stack, 'Orders', { vpc, vpcSubnets });
+    new ProxiedDatabase(stack, 'Invoices', { vpc, vpcSubnets });
+    const other = setup();
+    const deep = new ProxiedDatabase(new Construct(new Construct(other.stack, 'AVeryLongTeamNameOfTheBillingDepartment'), 'ServiceWithALongName'), 'Db--1', { vpc: other.vpc, vpcSubnets: other.vpcSubnets });
+    // WHEN
+    const names = [stack, other.stack].flatMap((s) => Object.values(Template.fromStack(s).findResources('AWS::RDS::DBProxy')).map((r) => r.Properties.DBProxyName));
+    // THEN
+    expect(names.slice(0, 2)).toEqual([expect.stringMatching(/^db-orders-[0-9a-f]{8}$/), expect.stringMatching(/^db-invoices-[0-9a-f]{8}$/)]);
+    expect(new Set(names).size).toBe(3);
+    for (const name of names) expect(name).toMatch(/^[a-z](?!.*--)[a-z0-9-]{0,58}[a-z0-9]$/);
+    expect(deep.proxy).toBeDefined();
+  });
+
 });

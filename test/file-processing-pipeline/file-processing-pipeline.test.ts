@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { FileProcessingPipeline, FileProcessingPipelineProps } from '../../src';
@@ -65,16 +66,47 @@ describe('FileProcessingPipeline infrastructure', () => {
     });
   });
 
-  test('the processor may read input objects under the prefix and write output objects, nothing more', () => {
-    const { stack, pipeline, template } = build({ inputPrefix: 'uploads/' });
+  test('the processor may read input objects under the prefix and write output objects under the output prefix, nothing more (aws-cdk-lib\'s bucket grants)', () => {
+    const { stack, pipeline, template } = build({ inputPrefix: 'uploads/', outputPrefix: 'thumbs/' });
     const role = (pipeline.processorFunction as lambda.Function).role!;
     const policies = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([stack.resolve(role.roleName)]));
     const s3Statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('s3:')));
     expect(s3Statements).toEqual([
-      { Action: ['s3:GetObject', 's3:GetObjectVersion'], Effect: 'Allow', Resource: { 'Fn::Join': ['', [stack.resolve(pipeline.inputBucket.bucketArn), '/uploads/*']] } },
-      { Action: 's3:PutObject', Effect: 'Allow', Resource: { 'Fn::Join': ['', [stack.resolve(pipeline.outputBucket.bucketArn), '/*']] } },
+      {
+        Action: ['s3:GetObject*', 's3:GetBucket*', 's3:List*'],
+        Effect: 'Allow',
+        Resource: [stack.resolve(pipeline.inputBucket.bucketArn), { 'Fn::Join': ['', [stack.resolve(pipeline.inputBucket.bucketArn), '/uploads/*']] }],
+      },
+      {
+        Action: ['s3:PutObject', 's3:PutObjectLegalHold', 's3:PutObjectRetention', 's3:PutObjectTagging', 's3:PutObjectVersionTagging', 's3:Abort*'],
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', [stack.resolve(pipeline.outputBucket.bucketArn), '/thumbs/*']] },
+      },
     ]);
+  });
+
+  test('on SSE-KMS buckets the processor may decrypt with the input bucket\'s key and encrypt with the output bucket\'s key', () => {
+    // GIVEN input and output buckets encrypted with customer keys
+    const stack = new Stack();
+    const inKey = new kms.Key(stack, 'InKey');
+    const outKey = new kms.Key(stack, 'OutKey');
+    const inputBucket = new s3.Bucket(stack, 'In', { encryption: s3.BucketEncryption.KMS, encryptionKey: inKey });
+    const outputBucket = new s3.Bucket(stack, 'Out', { encryption: s3.BucketEncryption.KMS, encryptionKey: outKey });
+    // WHEN
+    const pipeline = new FileProcessingPipeline(stack, 'Thumbnails', { processor, inputBucket, outputBucket, inputPrefix: 'uploads/' });
+    // THEN
+    const role = (pipeline.processorFunction as lambda.Function).role!;
+    const template = Template.fromStack(stack);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([stack.resolve(role.roleName)]))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toEqual(expect.arrayContaining([
+      { Action: ['kms:Decrypt', 'kms:DescribeKey'], Effect: 'Allow', Resource: stack.resolve(inKey.keyArn) },
+      { Action: ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Decrypt'], Effect: 'Allow', Resource: stack.resolve(outKey.keyArn) },
+    ]));
+    // the test's own buckets and keys are bare; the pipeline's resources pass the gate
+    expect(nagErrors(stack).filter((e) => e.includes('/Thumbnails/'))).toEqual([]);
   });
 
   test('the processor knows the output bucket, prefixes, suffixes, notification topic and maxReceiveCount', () => {

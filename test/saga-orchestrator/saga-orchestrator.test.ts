@@ -51,11 +51,40 @@ describe('the state machine', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', { LoggingConfiguration: { IncludeExecutionData: true } });
   });
 
+  test('its role trusts Step Functions only for state machines of its account and region (confused deputy)', () => {
+    const { template } = saga();
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [{
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: 'states.amazonaws.com' },
+          Condition: {
+            ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':stateMachine:*']] } },
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          },
+        }],
+      },
+    });
+  });
+
   test('keeps its logs one month by default, retained when the stack is deleted', () => {
-    const { stack, saga: s, template } = saga();
-    const id = (stack.resolve(s.logGroup.logGroupName) as { Ref: string }).Ref;
-    template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
-    expect(template.toJSON().Resources[id].Properties.RetentionInDays).toBe(logs.RetentionDays.ONE_MONTH);
+    const { template } = saga();
+    template.hasResource('AWS::Logs::LogGroup', {
+      Properties: { LogGroupName: Match.stringLikeRegexp('^/aws/vendedlogs/states/'), RetentionInDays: logs.RetentionDays.ONE_MONTH },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  test('names its log group under /aws/vendedlogs/states/ (one statement of the account\'s CloudWatch Logs resource policy for all), unique per saga', () => {
+    // GIVEN two sagas in one stack
+    const stack = new Stack(new App(), 'Stack');
+    new SagaOrchestrator(stack, 'BookTrip', { steps: BOOK_TRIP });
+    new SagaOrchestrator(stack, 'Refund', { steps: [{ name: 'Refund', action: code('refund') }] });
+    // THEN
+    const names = Object.values(Template.fromStack(stack).findResources('AWS::Logs::LogGroup'))
+      .map((r) => r.Properties.LogGroupName).filter((n) => typeof n === 'string' && n.startsWith('/aws/vendedlogs/'));
+    expect(names).toEqual([expect.stringMatching(/^\/aws\/vendedlogs\/states\/Stack-BookTrip-[0-9A-F]{8}$/), expect.stringMatching(/^\/aws\/vendedlogs\/states\/Stack-Refund-[0-9A-F]{8}$/)]);
   });
 
   test('runs the steps in order after StartSaga and ends in SagaSucceeded', () => {

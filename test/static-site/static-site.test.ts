@@ -195,6 +195,39 @@ describe('StaticSite infrastructure', () => {
   });
 });
 
+describe('StaticSite physical names', () => {
+  test('names its account-wide CloudFront resources with the region, so the same stack deploys in a second region', () => {
+    // GIVEN the same stack in two regions (two apps), with private content (key group, public key)
+    const names = ['eu-west-1', 'us-east-1'].map((region) => {
+      const stack = new Stack(undefined, 'Web', { env: { account: '123456789012', region } });
+      const { template } = build({ privateContent: { pathPattern: '/premium/*', publicKeyPem: PUBLIC_KEY } }, stack);
+      const name = (type: string, config: string) => Object.values(template.findResources(type)).map((r) => r.Properties[config].Name);
+      return [
+        ...name('AWS::CloudFront::ResponseHeadersPolicy', 'ResponseHeadersPolicyConfig'),
+        ...name('AWS::CloudFront::OriginAccessControl', 'OriginAccessControlConfig'),
+        ...name('AWS::CloudFront::KeyGroup', 'KeyGroupConfig'),
+        ...name('AWS::CloudFront::PublicKey', 'PublicKeyConfig'),
+      ];
+    });
+    // THEN
+    expect(names[0]).toEqual([
+      expect.stringMatching(/^eu-west-1-Web-Docs-[0-9A-F]{8}-SecurityHeaders$/),
+      expect.stringMatching(/^eu-west-1-Web-Docs-[0-9A-F]{8}-OAC$/),
+      expect.stringMatching(/^eu-west-1-Web-Docs-[0-9A-F]{8}-KeyGroup$/),
+      expect.stringMatching(/^eu-west-1-Web-Docs-[0-9A-F]{8}-PublicKey$/),
+    ]);
+    expect(names[1].map((n) => n.replace('us-east-1', 'eu-west-1'))).toEqual(names[0]);
+    expect(names[0].find((n) => n.endsWith('-OAC'))!.length).toBeLessThanOrEqual(64);
+  });
+
+  test('in a stack without a region, the names carry AWS::Region', () => {
+    const { template } = build({}, new Stack());
+    template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: { Name: { 'Fn::Join': ['', [{ Ref: 'AWS::Region' }, '-Docs-SecurityHeaders']] } },
+    });
+  });
+});
+
 describe('StaticSite validation', () => {
   test('fails for a source folder that does not exist', () => {
     expect(() => build({ sourcePath: '/no/such/dir' })).toThrow(/sourcePath must be a folder of the built site, got '\/no\/such\/dir', which does not exist/);
