@@ -63,24 +63,31 @@ export const XRAY_SFN_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryReco
 export interface TableAccess {
   readonly handler: string;
   readonly tableEnv: string;
-  readonly when: (env: Record<string, string>) => boolean;
+  readonly when: (env: Record<string, string>, code: string | undefined) => boolean;
   readonly actions: string[];
   readonly why: string;
 }
 export const TABLE_ACCESS: TableAccess[] = [
   {
+    handler: 'jobWorker (AsyncHttpApi worker)',
+    tableEnv: 'JOBS_TABLE_NAME',
+    when: (env) => 'MAX_RECEIVE_COUNT' in env,
+    actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+    why: 'JobStore.acquireLease / extendLease / releaseLease / markSucceeded / markFailed (conditional UpdateItem), the record read when a lease is not taken (GetItem)',
+  },
+  {
     handler: 'AsyncHttpApi submit',
     tableEnv: 'JOBS_TABLE_NAME',
     when: (env) => 'JOBS_QUEUE_URL' in env,
     actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
-    why: 'JobStore.createPending (PutItem, GetItem of the existing job on an Idempotency-Key repeat), markFailed when enqueueing fails (UpdateItem)',
+    why: 'JobStore.createPending and claimIdempotencyKey (PutItem, GetItem of what a repeat finds), reopenForEnqueue and markEnqueueFailed (UpdateItem)',
   },
   {
-    handler: 'jobWorker (AsyncHttpApi worker)',
+    handler: 'AsyncHttpApi dead-letter consumer',
     tableEnv: 'JOBS_TABLE_NAME',
-    when: (env) => 'MAX_RECEIVE_COUNT' in env,
-    actions: ['dynamodb:UpdateItem'],
-    why: 'JobStore.markRunning / markSucceeded / markFailed (conditional UpdateItem)',
+    when: (_env, code) => code?.includes('DeliveryFailed') ?? false,
+    actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+    why: 'JobStore.markDeadLettered (conditional UpdateItem), the record read when the write does not apply (GetItem)',
   },
   {
     handler: 'AsyncHttpApi status',
@@ -579,6 +586,11 @@ class EdgeFinder {
       const b = { ...base, via: `${base.via} env ${name}`, kind };
       switch (r.type) {
         case 'AWS::SQS::Queue':
+          if (name === 'JOBS_QUEUE_URL' && 'MAX_RECEIVE_COUNT' in env) {
+            // jobWorker's heartbeat: the queue it consumes, named for ChangeMessageVisibility only.
+            this.add({ ...b, action: 'sqs:ChangeMessageVisibility', resource: arn, resourceLabel: labelOf(r), via: `${b.via} (jobWorker heartbeat)` });
+            break;
+          }
           this.add({ ...b, action: 'sqs:SendMessage', resource: arn, resourceLabel: labelOf(r) });
           this.kms({ ...b, kind: `${kind} key` }, this.encryptionOf(r), KMS_WRITE, 'sqs');
           break;
@@ -600,7 +612,7 @@ class EdgeFinder {
           this.kms({ ...b, kind: `${kind} key` }, this.secretKey(r), KMS_READ, 'secretsmanager');
           break;
         case 'AWS::DynamoDB::Table': {
-          const rule = TABLE_ACCESS.find((t) => t.tableEnv === name && t.when(env));
+          const rule = TABLE_ACCESS.find((t) => t.tableEnv === name && t.when(env, code));
           const scanned = rule ? undefined : dynamoActionsIn(code);
           const actions = rule?.actions ?? scanned ?? [];
           if (actions.length === 0) {
