@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'crypto';
 import * as http from 'http';
-import type { AddressInfo } from 'net';
 import type { DeliverySink } from './deliveries';
+import { closeServer, listenOnLoopback } from './loopback';
 
 /** An EventBridge event as rules and targets see it. */
 export interface BusEvent {
@@ -100,15 +100,14 @@ export class LocalEventBridge {
         res.end(JSON.stringify({ FailedEntryCount: 0, Entries: (input.Entries ?? []).map((entry) => ({ EventId: this.put(entry) })) }));
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     this.server = server;
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return listenOnLoopback(server);
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+    await closeServer(server);
   }
 
   /** Puts one entry on its bus and delivers it to the matching rules' targets; returns its id. */

@@ -6,9 +6,9 @@
  * NotificationConfiguration) whose event type and prefix/suffix filters match.
  */
 import * as http from 'http';
-import type { AddressInfo } from 'net';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DeliverySink } from './deliveries';
+import { closeServer, listenOnLoopback } from './loopback';
 
 /** One destination of a bucket's notifications. */
 export interface NotificationTarget {
@@ -98,15 +98,14 @@ export class LocalS3Front {
       forward.on('error', (error) => { res.statusCode = 502; res.end(error.message); });
       req.pipe(forward);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     this.server = server;
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return listenOnLoopback(server);
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+    await closeServer(server);
   }
 
   /** Which object event a successful path-style request is, if any. */

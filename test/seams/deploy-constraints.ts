@@ -13,6 +13,7 @@ import * as path from 'path';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { buildSync } from 'esbuild';
 import { labelOf, ModelResource, SeamModel } from './model';
+import { POWERTOOLS_LAYER_NEWEST_VERSION } from '../../src/core/defaults';
 
 /** Where a physical name must be unique. */
 type NameScope = 'region' | 'account' | 'global';
@@ -70,28 +71,13 @@ export const NAME_RULES: Record<string, NameRule[]> = {
 export const LAMBDA_ENVIRONMENT_MAX_BYTES = 4096;
 
 /**
- * The newest `AWSLambdaPowertoolsTypeScriptV2` layer version published in each region, and the
- * publishing account of each partition.
- *
- * Source: Powertools for AWS Lambda (TypeScript), docs/getting-started/lambda-layers.md and
- * .github/workflows/reusable_deploy_layer_stack.yml (the regions new versions are deployed to), at
- * aws-powertools/powertools-lambda-typescript 1e5fe1b (2026-08-20): version 50 (Powertools
- * 2.35.0) in every listed commercial region, GovCloud and cn-north-1; me-south-1 stopped at 46 and
- * me-central-1 at 45 ("temporarily paused due to service disruptions"); not published at all in
- * ap-east-2, ap-southeast-6 (issues #4451, #5235) or cn-northwest-1. Older versions are kept in a
- * region once published (the layer-balance workflow copies them to new regions).
+ * The newest `AWSLambdaPowertoolsTypeScriptV2` layer version published in each region: the
+ * library's own table (src/core/defaults.ts, with its source), which the constructs check at synth.
+ * Here every synthesized layer ARN is checked against it, whatever chose the version (a default,
+ * a user's `powertoolsLayerVersion`, an ARN added by hand).
  */
-export const POWERTOOLS_LAYER_PUBLISHED: Record<string, number> = {
-  ...Object.fromEntries([
-    'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'af-south-1', 'ap-east-1', 'ap-south-1', 'ap-south-2',
-    'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3',
-    'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-7', 'ca-central-1', 'ca-west-1', 'eu-central-1', 'eu-central-2',
-    'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-south-1', 'eu-south-2', 'eu-north-1', 'sa-east-1', 'il-central-1',
-    'mx-central-1', 'us-gov-west-1', 'us-gov-east-1', 'cn-north-1',
-  ].map((r) => [r, 50])),
-  'me-south-1': 46,
-  'me-central-1': 45,
-};
+export const POWERTOOLS_LAYER_PUBLISHED: Readonly<Record<string, number>> = POWERTOOLS_LAYER_NEWEST_VERSION;
+/** The publishing account of each partition (and of the GovCloud regions). */
 export const POWERTOOLS_LAYER_ACCOUNTS: Record<string, string> = {
   'aws': '094274105915', 'us-gov-west-1': '165093116878', 'us-gov-east-1': '165087284144', 'aws-cn': '498634801083',
 };
