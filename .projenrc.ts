@@ -26,7 +26,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   // The floor users may have (tested in CI, with the newest release as a second job): from 2.269.0
   // `Validations.acknowledge` accepts cdk-nag's finding ids with '::' (IAM4 `Policy::arn:...`),
-  // which the constructs acknowledge; 2.257-2.268 throw InvalidValidationId at synth.
+  // which the constructs acknowledge; earlier releases (2.257 to 2.268, probed) throw InvalidValidationId at synth.
   cdkVersion: '2.269.0',
   constructsVersion: '10.5.1',
   jsiiVersion: '~6.0',
