@@ -11,8 +11,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
 import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { recordDeadLetteredJobs } from '../../src/async-http-api/runtime/dlq.handler';
 import { ENV } from '../../src/async-http-api/runtime/env';
@@ -20,9 +19,9 @@ import { JobRecord } from '../../src/async-http-api/runtime/job-store';
 import { submitJob } from '../../src/async-http-api/runtime/submit.handler';
 import { Job, jobWorker, JobWorkerOptions } from '../../src/runtime';
 import { httpApiEvent, lambdaContext, sqsEvent } from '../fixtures/events';
-import { RunningEmulator, startDynalite, startFauxqs, uniqueName } from '../helpers/emulators';
+import { RunningEmulator, startDynalite, startFauxqs } from '../helpers/emulators';
 import { EventSourceMapping, EventSourceMappingOptions } from '../helpers/event-source';
-import { createJobPipeline, JobPipeline } from '../helpers/job-pipeline';
+import { completionInbox, createJobPipeline, JobPipeline } from '../helpers/job-pipeline';
 
 const MAX_RECEIVE_COUNT = 3;
 
@@ -125,23 +124,6 @@ async function queueDepth(queueUrl: string): Promise<number> {
   return Number(Attributes!.ApproximateNumberOfMessages) + Number(Attributes!.ApproximateNumberOfMessagesNotVisible);
 }
 
-/** JobSucceeded / JobFailed notices: a topic with a raw-delivery inbox queue. */
-async function completionInbox(): Promise<() => Promise<Array<{ type: string; jobId: string }>>> {
-  const sns = new SNSClient({});
-  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: uniqueName('done') }));
-  const inbox = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('inbox') }));
-  const inboxArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: inbox.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn;
-  await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: inboxArn, Attributes: { RawMessageDelivery: 'true' } }));
-  process.env[ENV.COMPLETION_TOPIC_ARN] = TopicArn;
-  return async () => {
-    const all = [];
-    for (;;) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: inbox.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-      if (Messages.length === 0) return all;
-      all.push(...Messages.map((m) => JSON.parse(m.Body!)));
-    }
-  };
-}
 
 function mapping(p: JobPipeline, worker: ReturnType<typeof jobWorker>, options: EventSourceMappingOptions = {}, batchSize = 10) {
   return new EventSourceMapping(p.queueUrl, worker, batchSize, options);

@@ -7,8 +7,7 @@ import { createHash } from 'crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Schema, Validator } from '@cfworker/json-schema';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -19,9 +18,9 @@ import { jobStatus } from '../../src/async-http-api/runtime/status.handler';
 import { submitJob, SubmitConfig } from '../../src/async-http-api/runtime/submit.handler';
 import { jobWorker } from '../../src/runtime';
 import { httpApiEvent, lambdaContext, sqsEvent } from '../fixtures/events';
-import { RunningEmulator, startDynalite, startFauxqs, uniqueName } from '../helpers/emulators';
+import { RunningEmulator, startDynalite, startFauxqs } from '../helpers/emulators';
 import { EventSourceMapping } from '../helpers/event-source';
-import { createJobPipeline, JobPipeline } from '../helpers/job-pipeline';
+import { completionInbox, createJobPipeline, JobPipeline } from '../helpers/job-pipeline';
 
 const MAX_RECEIVE_COUNT = 3;
 const ALICE = 'arn:aws:iam::123456789012:user/alice';
@@ -369,12 +368,7 @@ describe('failures around the queue', () => {
 describe('completion events', () => {
   test('JobSucceeded and JobFailed are published to the completion topic (SNS -> SQS)', async () => {
     const p = await newPipeline();
-    const sns = new SNSClient({});
-    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: uniqueName('done') }));
-    const inbox = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('inbox') }));
-    const inboxArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: inbox.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn;
-    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: inboxArn, Attributes: { RawMessageDelivery: 'true' } }));
-    process.env[ENV.COMPLETION_TOPIC_ARN] = TopicArn;
+    const inbox = await completionInbox();
     const worker = jobWorker(async (job: { payload: { fail: boolean } }) => {
       if (job.payload.fail) throw new Error('boom');
       return 1;
@@ -383,8 +377,7 @@ describe('completion events', () => {
     const bad = bodyOf(await submit(p, '{"fail":true}')).jobId;
     const mapping = new EventSourceMapping(p.queueUrl, worker);
     for (let i = 0; i <= MAX_RECEIVE_COUNT; i++) await mapping.pollOnce();
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: inbox.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-    const notices = Messages.map((m) => JSON.parse(m.Body!)).sort((a, b) => a.type.localeCompare(b.type));
+    const notices = (await inbox()).sort((a, b) => a.type.localeCompare(b.type));
     expect(notices).toEqual([
       { type: 'JobFailed', jobId: bad, error: { name: 'Error', message: 'boom' } },
       { type: 'JobSucceeded', jobId: ok },
@@ -827,19 +820,6 @@ describe('no stuck jobs', () => {
 });
 
 describe('the dead-letter consumer', () => {
-  async function inboxFor(): Promise<string> {
-    const sns = new SNSClient({});
-    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: uniqueName('done') }));
-    const inbox = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('inbox') }));
-    const inboxArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: inbox.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn;
-    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: inboxArn, Attributes: { RawMessageDelivery: 'true' } }));
-    process.env[ENV.COMPLETION_TOPIC_ARN] = TopicArn;
-    return inbox.QueueUrl!;
-  }
-  async function notices(inboxUrl: string) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: inboxUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-    return Messages.map((m) => JSON.parse(m.Body!));
-  }
   async function deadLetter(p: Pipeline, body: string) {
     await sqs.send(new SendMessageCommand({ QueueUrl: p.deadLetterQueueUrl, MessageBody: body }));
     return new EventSourceMapping(p.deadLetterQueueUrl, (event, context) => recordDeadLetteredJobs(event, p.store, context)).pollOnce(1);
@@ -848,7 +828,7 @@ describe('the dead-letter consumer', () => {
   test('records a job left RUNNING by a crashed last delivery FAILED, with the last recorded error, and sends JobFailed', async () => {
     // GIVEN a job whose attempt failed, and whose last delivery then crashed (lease expired)
     const p = await newPipeline();
-    const inbox = await inboxFor();
+    const notices = await completionInbox();
     const { jobId } = bodyOf(await submit(p, '{}'));
     await p.store.acquireLease(jobId, 'attempt-1', Date.now() + 60_000);
     await p.store.releaseLease(jobId, 'attempt-1', { name: 'TimeoutError', message: 'renderer timed out' });
@@ -860,18 +840,18 @@ describe('the dead-letter consumer', () => {
     expect(polled).toEqual({ received: 1, failed: 0 });
     expect(job).toMatchObject({ status: 'FAILED', attempts: 2, error: { name: 'DeliveryFailed' } });
     expect(job.error.message).toMatch(/crashed, ran out of memory or timed out.*last recorded error was TimeoutError: renderer timed out/);
-    expect(await notices(inbox)).toEqual([{ type: 'JobFailed', jobId, error: job.error }]);
+    expect(await notices()).toEqual([{ type: 'JobFailed', jobId, error: job.error }]);
   });
 
   test('leaves a finished job alone and sends nothing (the worker recorded its last failure itself)', async () => {
     const p = await newPipeline();
-    const inbox = await inboxFor();
+    const notices = await completionInbox();
     const { jobId } = bodyOf(await submit(p, '{}'));
     await p.store.acquireLease(jobId, 'last', Date.now() + 60_000);
     await p.store.markFailed(jobId, { name: 'Error', message: 'boom' }, 'last');
     expect(await deadLetter(p, JSON.stringify({ jobId, payload: {} }))).toEqual({ received: 1, failed: 0 });
     expect((await status(p, jobId)).body).toMatchObject({ status: 'FAILED', error: { name: 'Error', message: 'boom' } });
-    expect(await notices(inbox)).toEqual([]);
+    expect(await notices()).toEqual([]);
   });
 
   test('retries later a job that a delivery still runs under a live lease', async () => {
