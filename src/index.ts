@@ -1,6 +1,10 @@
 // The public (jsii) surface: re-exports only.
 export * from './core/alarms';
 export * from './core/function-code-options';
+export * from './core/function-options';
+export * from './core/handler';
+export * from './core/entry';
+export * from './core/notifications';
 export * from './core/queue';
 export * from './core/serverless-function';
 export * from './async-http-api';

@@ -9,12 +9,12 @@ import { exampleHandlerCode } from '../bundle';
 export class CoreExampleStack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps & { alarmTopic: sns.ITopic }) {
     super(scope, id, props);
-    const audit = new DeadLetteredQueue(this, 'AuditQueue', { alarmTopic: props.alarmTopic });
+    const audit = new DeadLetteredQueue(this, 'AuditQueue', { alarms: { topic: props.alarmTopic } });
     const consumer = new ServerlessFunction(this, 'AuditConsumer', {
       code: exampleHandlerCode(path.join(__dirname, 'handlers', 'audit.ts')),
       handler: 'index.handler',
       invocation: FunctionInvocation.QUEUE,
-      alarmTopic: props.alarmTopic,
+      alarms: { topic: props.alarmTopic },
     });
     audit.addConsumer(consumer);
   }

@@ -255,7 +255,7 @@ export class AsyncHttpApi extends Construct {
     this.jobsQueue = new DeadLetteredQueue(this, 'Jobs', {
       consumerTimeout: workerTimeout,
       maxReceiveCount: props.maxReceiveCount,
-      alarmTopic: props.alarmTopic,
+      alarms: { topic: props.alarmTopic },
     });
     this.queue = this.jobsQueue.queue;
     this.deadLetterQueue = this.jobsQueue.deadLetterQueue;
@@ -290,8 +290,8 @@ export class AsyncHttpApi extends Construct {
       timeout: ASYNC_HTTP_API_DEFAULTS.apiFunctionTimeout,
       handler: 'index.handler',
       invocation: FunctionInvocation.SYNCHRONOUS,
-      enablePowertoolsLayer: false,
-      alarmTopic: props.alarmTopic,
+      powertools: false,
+      alarms: { topic: props.alarmTopic },
     };
     this.submitFunction = new ServerlessFunction(this, 'SubmitFunction', {
       ...apiFunctionDefaults,

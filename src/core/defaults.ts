@@ -37,6 +37,11 @@ export const DEFAULTS = {
   asyncMaxEventAge: Duration.hours(6),
   /** Lambda's limit on a function description (CloudFormation rejects longer ones). */
   maxFunctionDescriptionLength: 256,
+  /**
+   * A function's error-rate alarm fires at 5% of invocations failing (in 2 of 3 five-minute
+   * periods): a sustained rate needs a human; a single error that a retry absorbs does not.
+   */
+  errorRateAlarmPercent: 5,
   /** Duration alarm fires when p99 reaches 80% of the timeout: time to act before timeouts start. */
   durationAlarmRatio: 0.8,
 

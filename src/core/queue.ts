@@ -5,15 +5,16 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { createAlarm } from './alarm-factory';
-import { AlarmOptions } from './alarms';
+import { AlarmSink, PatternAlarms } from './alarm-factory';
+import { AlarmsOptions } from './alarms';
+import { QUEUE_INTERNALS } from './function-internals';
 import { DEFAULTS } from './defaults';
 import { PatternValidationError } from './errors';
 import { acknowledgeNagFindings } from './nag';
-import { validateDurationRange, validateIntegerRange } from './validation';
+import { validateDurationRange, validateIntegerRange, validateWholeSeconds } from './validation';
 
 /** Props of a `DeadLetteredQueue`. */
-export interface DeadLetteredQueueProps extends AlarmOptions {
+export interface DeadLetteredQueueProps {
   /**
    * Receives of a message before SQS moves it to the dead-letter queue, 1 to 1000.
    *
@@ -57,6 +58,13 @@ export interface DeadLetteredQueueProps extends AlarmOptions {
    * @default Duration.minutes(15)
    */
   readonly maxMessageAge?: Duration;
+  /**
+   * The queue's alarms: `DeadLetters` (a message in the dead-letter queue) and `OldestMessageAge`
+   * (the oldest message older than `maxMessageAge` for 5 minutes).
+   *
+   * @default - both, without actions
+   */
+  readonly alarms?: AlarmsOptions;
 }
 
 /** How a Lambda function consumes a `DeadLetteredQueue`. */
@@ -98,6 +106,7 @@ export class DeadLetteredQueue extends Construct {
   /** Alarms: DLQ holds a message; the oldest message is too old. */
   public readonly alarms: cloudwatch.Alarm[];
   private readonly visibilityTimeout: Duration;
+  private readonly prop?: string;
 
   constructor(scope: Construct, id: string, props: DeadLetteredQueueProps = {}) {
     super(scope, id);
@@ -134,19 +143,23 @@ export class DeadLetteredQueue extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: this.maxReceiveCount },
     });
 
+    const internals = QUEUE_INTERNALS.get(props);
+    const sink: AlarmSink = internals?.alarms ?? new PatternAlarms(this, props.alarms).forPart('');
+    const maxMessageAge = props.maxMessageAge ?? DEFAULTS.queueAgeAlarmThreshold;
     this.alarms = [
-      createAlarm(this, 'DeadLetterQueueAlarm', {
+      sink.create(this, 'DeadLetterQueueAlarm', 'DeadLetters', {
         metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
         threshold: 1,
         description: `${this.node.path}: messages failed ${this.maxReceiveCount} times and wait in the dead-letter queue; inspect, fix, then redrive`,
-      }, props),
-      createAlarm(this, 'OldestMessageAlarm', {
+      }),
+      sink.create(this, 'OldestMessageAlarm', 'OldestMessageAge', {
         metric: this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
-        threshold: (props.maxMessageAge ?? DEFAULTS.queueAgeAlarmThreshold).toSeconds(),
+        threshold: maxMessageAge.toSeconds(),
         evaluationPeriods: 5,
-        description: `${this.node.path}: the oldest message is older than ${(props.maxMessageAge ?? DEFAULTS.queueAgeAlarmThreshold).toHumanString()}; the consumer is not keeping up or is failing`,
-      }, props),
-    ];
+        description: `${this.node.path}: the oldest message is older than ${maxMessageAge.toHumanString()}; the consumer is not keeping up or is failing`,
+      }),
+    ].filter((a): a is cloudwatch.Alarm => a !== undefined);
+    this.prop = internals?.prop;
   }
 
   /**
@@ -155,11 +168,12 @@ export class DeadLetteredQueue extends Construct {
    * function's timeout is longer than the visibility timeout allows.
    */
   public addConsumer(fn: lambda.IFunction, options: QueueConsumerOptions = {}): lambda.EventSourceMapping {
-    validateIntegerRange(this, 'batchSize', options.batchSize, 1, this.queue.fifo ? 10 : 10_000);
-    validateIntegerRange(this, 'maxConcurrency', options.maxConcurrency, DEFAULTS.minMaximumConcurrency, DEFAULTS.maxMaximumConcurrency);
-    validateDurationRange(this, 'maxBatchingWindow', options.maxBatchingWindow, Duration.seconds(0), Duration.minutes(5));
+    const name = (option: string) => (this.prop ? `${this.prop}${option}` : option);
+    validateIntegerRange(this, name('batchSize'), options.batchSize, 1, this.queue.fifo ? 10 : 10_000);
+    validateIntegerRange(this, name('maxConcurrency'), options.maxConcurrency, DEFAULTS.minMaximumConcurrency, DEFAULTS.maxMaximumConcurrency);
+    validateWholeSeconds(this, name('maxBatchingWindow'), options.maxBatchingWindow, Duration.seconds(0), Duration.minutes(5));
     if ((options.batchSize ?? 0) > 10 && options.maxBatchingWindow === undefined) {
-      throw new PatternValidationError(this, `batchSize above 10 (got ${options.batchSize}) needs a maxBatchingWindow; SQS event sources accept 1 to 10 without one`);
+      throw new PatternValidationError(this, `${name('batchSize')} above 10 (got ${options.batchSize}) needs ${name('maxBatchingWindow')}; SQS event sources accept 1 to 10 without one`);
     }
     const timeout = fn instanceof lambda.Function ? fn.timeout : undefined;
     if (timeout && !timeout.isUnresolved() && timeout.toSeconds() * DEFAULTS.visibilityTimeoutFactor > this.visibilityTimeout.toSeconds()) {

@@ -1,6 +1,5 @@
 import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -8,13 +7,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
-import { createAlarm } from './alarm-factory';
-import { AlarmOptions } from './alarms';
+import { PatternAlarms } from './alarm-factory';
+import { AlarmsOptions } from './alarms';
 import { DEFAULTS, POWERTOOLS_LAYER_ACCOUNTS, POWERTOOLS_LAYER_NEWEST_VERSION } from './defaults';
 import { PatternValidationError } from './errors';
-import { FunctionCodeOptions } from './function-code-options';
+import { FunctionOptions } from './function-options';
+import { PATTERN_FUNCTION_CONTEXT } from './function-internals';
 import { acknowledgeNagFindings } from './nag';
-import { validateDurationRange, validateIntegerRange } from './validation';
+import { validateDurationRange, validateIntegerRange, validateWholeSeconds } from './validation';
 
 /**
  * How a function is invoked. It decides where failures go: only asynchronous invocations can
@@ -39,9 +39,13 @@ export enum FunctionInvocation {
 }
 
 /** Props of a `ServerlessFunction`. */
-export interface ServerlessFunctionProps extends FunctionCodeOptions, AlarmOptions {
+export interface ServerlessFunctionProps extends FunctionOptions {
+  /** The function's code, e.g. `lambda.Code.fromAsset('dist/worker')`. */
+  readonly code: lambda.Code;
+  /** The handler, e.g. `index.handler`. */
+  readonly handler: string;
   /**
-   * How the function is invoked, which decides where its failures go.
+   * How the function is invoked, which decides where its failures go and which alarms it gets.
    *
    * @default FunctionInvocation.ASYNCHRONOUS - the safe choice: an on-failure queue catches failed events
    */
@@ -59,44 +63,11 @@ export interface ServerlessFunctionProps extends FunctionCodeOptions, AlarmOptio
    */
   readonly metricsNamespace?: string;
   /**
-   * The application log level (also `POWERTOOLS_LOG_LEVEL`).
-   *
-   * @default lambda.ApplicationLogLevel.INFO
-   */
-  readonly applicationLogLevel?: lambda.ApplicationLogLevel;
-  /**
-   * How long the function's log group keeps logs.
-   *
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
    * What happens to the log group when the stack is deleted.
    *
    * @default RemovalPolicy.RETAIN
    */
   readonly logRemovalPolicy?: RemovalPolicy;
-  /**
-   * Add the public Powertools for AWS Lambda (TypeScript) layer, so user code can mark
-   * `@aws-lambda-powertools/*` external when bundling. The library's own handlers bundle what
-   * they use and turn this off.
-   *
-   * @default true
-   */
-  readonly enablePowertoolsLayer?: boolean;
-  /**
-   * Version of the `AWSLambdaPowertoolsTypeScriptV2` layer.
-   *
-   * The default is published in every commercial region except ap-east-2, ap-southeast-6,
-   * me-south-1 (newest 46) and me-central-1 (newest 45), in GovCloud and in cn-north-1 (not
-   * cn-northwest-1); in a stack of one of those regions synth fails, naming the region: give a
-   * version published there (versions up to 49 bundle AWS SDK clients, which a warning points
-   * out) or set `enablePowertoolsLayer: false` and bundle Powertools with your code. A version
-   * given here is trusted. In a stack without a region (env-agnostic) nothing is checked.
-   *
-   * @default 50
-   */
-  readonly powertoolsLayerVersion?: number;
   /**
    * Retries of a failed asynchronous invocation, 0 to 2. Only with `FunctionInvocation.ASYNCHRONOUS`.
    *
@@ -110,38 +81,23 @@ export interface ServerlessFunctionProps extends FunctionCodeOptions, AlarmOptio
    */
   readonly maxEventAge?: Duration;
   /**
-   * Reserved concurrency.
+   * The function's alarms: `ErrorRate` (errors >= 5% of invocations in 2 of 3 five-minute
+   * periods), `Throttles` (synchronous invocation only), `FailedEvents` (asynchronous only: an
+   * event in the on-failure queue) and `Duration` (p99 at 80% of the timeout; off by default).
    *
-   * @default - unreserved, the account's pool
+   * @default - the alarms above, without actions
    */
-  readonly reservedConcurrentExecutions?: number;
-  /**
-   * VPC to place the function in (e.g. to reach a database through its RDS Proxy).
-   *
-   * @default - not in a VPC
-   */
-  readonly vpc?: ec2.IVpc;
-  /**
-   * Subnets in `vpc`.
-   *
-   * @default - private subnets with egress
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /**
-   * Security groups in `vpc`.
-   *
-   * @default - a new security group allowing all outbound traffic
-   */
-  readonly securityGroups?: ec2.ISecurityGroup[];
+  readonly alarms?: AlarmsOptions;
 }
 
 /**
- * A `lambda.Function` with this library's defaults: ARM64, Node.js 24, Powertools (layer and
- * `POWERTOOLS_*` environment), active tracing, JSON logs in its own log group with a retention,
- * a least-privilege role without AWS-managed policies, an on-failure queue when invoked
- * asynchronously, and alarms on errors, throttles and duration near the timeout.
+ * A `lambda.Function` with this library's defaults: ARM64, Node.js 24 (any runtime may be chosen),
+ * Powertools (the layer of the runtime family and the `POWERTOOLS_*` environment), active tracing,
+ * JSON logs in its own log group with a retention, a least-privilege role without AWS-managed
+ * policies, an on-failure queue when invoked asynchronously, and alarms on what needs a human.
  *
- * Every pattern builds its functions with it; use it directly for functions of your own.
+ * Every pattern builds its functions with it; use it directly for functions of your own. Its log
+ * group and role are its own children (`LogGroup`, `ServiceRole`).
  */
 export class ServerlessFunction extends lambda.Function {
   /**
@@ -150,59 +106,45 @@ export class ServerlessFunction extends lambda.Function {
    * @default - undefined for synchronous and queue invocations
    */
   public readonly failureQueue?: sqs.Queue;
-  /** Alarms on errors, throttles, duration near the timeout, and failed async events when any. */
+  /** The alarms created (see `alarms` in the props). */
   public readonly alarms: cloudwatch.Alarm[];
   /** The execution role. */
   public readonly executionRole: iam.Role;
+  /** The function's own log group. */
+  public readonly functionLogGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: ServerlessFunctionProps) {
+    const context = PATTERN_FUNCTION_CONTEXT.get(props);
+    const prop = (name: string) => (context ? `${context.prop}.${name}` : `${id}: ${name}`);
     const memorySize = props.memorySize ?? DEFAULTS.memorySize;
     const timeout = props.timeout ?? DEFAULTS.timeout;
     const invocation = props.invocation ?? FunctionInvocation.ASYNCHRONOUS;
-    validateIntegerRange(scope, `${id}: memorySize`, memorySize, DEFAULTS.minMemorySize, DEFAULTS.maxMemorySize);
-    validateDurationRange(scope, `${id}: timeout`, timeout, Duration.seconds(1), DEFAULTS.maxTimeout);
-    validateIntegerRange(scope, `${id}: retryAttempts`, props.retryAttempts, 0, 2);
-    validateDurationRange(scope, `${id}: maxEventAge`, props.maxEventAge, Duration.seconds(60), Duration.hours(6));
+    const runtime = props.runtime ?? DEFAULTS.runtime;
+    const architecture = props.architecture ?? DEFAULTS.architecture;
+    validateIntegerRange(scope, prop('memorySize'), memorySize, DEFAULTS.minMemorySize, DEFAULTS.maxMemorySize);
+    validateWholeSeconds(scope, prop('timeout'), timeout, Duration.seconds(1), DEFAULTS.maxTimeout);
+    validateIntegerRange(scope, prop('retryAttempts'), props.retryAttempts, 0, 2);
+    validateDurationRange(scope, prop('maxEventAge'), props.maxEventAge, Duration.seconds(60), Duration.hours(6));
     if (invocation !== FunctionInvocation.ASYNCHRONOUS && (props.retryAttempts !== undefined || props.maxEventAge !== undefined)) {
       throw new PatternValidationError(scope, `${id}: retryAttempts and maxEventAge apply to asynchronous invocations only, but invocation is ${invocation}`);
     }
-
-    const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
-      retention: props.logRetention ?? DEFAULTS.logRetention,
-      removalPolicy: props.logRemovalPolicy ?? DEFAULTS.logRemovalPolicy,
-    });
-    // Our own role, so the function carries no AWS-managed policy (AwsSolutions-IAM4): it may write
-    // to its own log group and nothing else until a pattern grants more.
-    const role = new iam.Role(scope, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: tailOf(`Execution role of ${scope.node.path}/${id}`, 1000),
-    });
-    role.addToPolicy(new iam.PolicyStatement({
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [logGroup.logGroupArn],
-    }));
-    if (props.vpc) {
-      // What AWSLambdaVPCAccessExecutionRole grants, inline. ENI actions have no resource-level scope.
-      role.addToPolicy(new iam.PolicyStatement({
-        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-        resources: ['*'],
-      }));
+    if (context && props.alarms) {
+      throw new PatternValidationError(scope, `${id}: the pattern's alarms option decides this function's alarms`);
     }
 
     const description = tailOf(props.description, DEFAULTS.maxFunctionDescriptionLength);
     const serviceName = props.serviceName ?? defaultServiceName(scope, id);
     const applicationLogLevel = props.applicationLogLevel ?? DEFAULTS.applicationLogLevel;
-    const enableLayer = props.enablePowertoolsLayer ?? true;
+    const powertools = props.powertools ?? true;
+    const isNode = runtime.family === lambda.RuntimeFamily.NODEJS;
     super(scope, id, {
       code: props.code,
       handler: props.handler,
       description,
-      runtime: DEFAULTS.runtime,
-      architecture: DEFAULTS.architecture,
+      runtime,
+      architecture,
       memorySize,
       timeout,
-      role,
-      logGroup,
       loggingFormat: DEFAULTS.logFormat,
       applicationLogLevelV2: applicationLogLevel,
       systemLogLevelV2: DEFAULTS.systemLogLevel,
@@ -213,25 +155,55 @@ export class ServerlessFunction extends lambda.Function {
       securityGroups: props.securityGroups,
       // Merge order: library defaults < the user's environment < props set explicitly.
       environment: {
-        POWERTOOLS_SERVICE_NAME: serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: 'cdk-serverless-patterns',
-        POWERTOOLS_LOG_LEVEL: applicationLogLevel,
-        NODE_OPTIONS: '--enable-source-maps',
+        ...(powertools ? {
+          POWERTOOLS_SERVICE_NAME: serviceName,
+          POWERTOOLS_METRICS_NAMESPACE: 'cdk-serverless-patterns',
+          POWERTOOLS_LOG_LEVEL: applicationLogLevel,
+        } : {}),
+        ...(isNode ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
         ...props.environment,
         ...(props.serviceName ? { POWERTOOLS_SERVICE_NAME: props.serviceName } : {}),
         ...(props.metricsNamespace ? { POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace } : {}),
-        ...(props.applicationLogLevel ? { POWERTOOLS_LOG_LEVEL: props.applicationLogLevel } : {}),
+        ...(props.applicationLogLevel && powertools ? { POWERTOOLS_LOG_LEVEL: props.applicationLogLevel } : {}),
       },
     });
+
+    // The log group and the role are children of the function, so no id of the user's can clash
+    // with them. lambda.Function created the role (ServiceRole) with AWS-managed policies; they are
+    // dropped (AwsSolutions-IAM4) and replaced by inline least-privilege statements.
+    this.functionLogGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? DEFAULTS.logRetention,
+      removalPolicy: props.logRemovalPolicy ?? DEFAULTS.logRemovalPolicy,
+    });
+    const cfnFunction = this.node.defaultChild as lambda.CfnFunction;
+    cfnFunction.loggingConfig = { ...(this.stack.resolve(cfnFunction.loggingConfig) ?? {}), logGroup: this.functionLogGroup.logGroupName };
+    const role = this.role as iam.Role;
+    const cfnRole = role.node.defaultChild as iam.CfnRole;
+    cfnRole.managedPolicyArns = undefined;
+    cfnRole.description = tailOf(`Execution role of ${this.node.path}`, 1000);
     this.executionRole = role;
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [this.functionLogGroup.logGroupArn],
+    }));
+    if (props.vpc) {
+      // What AWSLambdaVPCAccessExecutionRole grants, inline. ENI actions have no resource-level scope.
+      role.addToPolicy(new iam.PolicyStatement({
+        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        resources: ['*'],
+      }));
+    }
     if (description !== props.description) {
       Annotations.of(this).addWarningV2('cdk-serverless-patterns:descriptionShortened',
         `The description has ${props.description!.length} characters and Lambda allows ${DEFAULTS.maxFunctionDescriptionLength}: it was shortened to its last ${DEFAULTS.maxFunctionDescriptionLength} ('${description}')`);
     }
 
-    if (enableLayer) {
-      this.addLayers(lambda.LayerVersion.fromLayerVersionArn(this, 'PowertoolsLayer', powertoolsLayerArn(this, props.powertoolsLayerVersion)));
+    if (powertools) {
+      const layerArn = powertoolsLayerArn(this, runtime, architecture, props.powertoolsLayerVersion);
+      // Before the user's layers: theirs may shadow Powertools on purpose.
+      if (layerArn) this.addLayers(lambda.LayerVersion.fromLayerVersionArn(this, 'PowertoolsLayer', layerArn));
     }
+    if (props.layers?.length) this.addLayers(...props.layers);
 
     const wildcardReason = 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing)'
       + (props.vpc ? ' and the EC2 network-interface actions a VPC function needs' : '')
@@ -266,30 +238,56 @@ export class ServerlessFunction extends lambda.Function {
       ]);
     }
 
-    this.alarms = [
-      createAlarm(this, 'ErrorsAlarm', {
-        metric: this.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+    const own = context ? undefined : new PatternAlarms(this, props.alarms);
+    const sink = context?.alarms ?? own!.forPart('');
+    const offByDefault = new Set(context?.alarmsOffByDefault ?? []);
+    const created: (cloudwatch.Alarm | undefined)[] = [];
+    const fiveMinutes = Duration.minutes(5);
+    const invocations = this.metricInvocations({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM });
+    const errors = this.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM });
+    created.push(sink.create(this, 'ErrorRateAlarm', 'ErrorRate', {
+      metric: new cloudwatch.MathExpression({
+        expression: 'IF(invocations > 0, 100 * errors / invocations, 0)',
+        usingMetrics: { errors, invocations },
+        period: fiveMinutes,
+        label: 'Error rate (%)',
+      }),
+      threshold: DEFAULTS.errorRateAlarmPercent,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      enabledByDefault: !offByDefault.has('ErrorRate'),
+      description: `${this.node.path}: at least ${DEFAULTS.errorRateAlarmPercent}% of invocations failed in 2 of the last 3 five-minute periods; see its log group`,
+    }));
+    if (invocation === FunctionInvocation.SYNCHRONOUS) {
+      created.push(sink.create(this, 'ThrottlesAlarm', 'Throttles', {
+        metric: this.metricThrottles({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
         threshold: 1,
-        description: `${this.node.path}: the function reported errors in the last 5 minutes; see its log group`,
-      }, props),
-      createAlarm(this, 'ThrottlesAlarm', {
-        metric: this.metricThrottles({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-        threshold: 1,
-        description: `${this.node.path}: invocations were throttled; raise concurrency limits or smooth the load`,
-      }, props),
-      createAlarm(this, 'DurationAlarm', {
-        metric: this.metricDuration({ period: Duration.minutes(5), statistic: cloudwatch.Stats.p(99) }),
-        threshold: Math.floor(timeout.toMilliseconds() * DEFAULTS.durationAlarmRatio),
-        description: `${this.node.path}: p99 duration reached ${DEFAULTS.durationAlarmRatio * 100}% of the ${timeout.toHumanString()} timeout`,
-      }, props),
-    ];
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        enabledByDefault: !offByDefault.has('Throttles'),
+        description: `${this.node.path}: callers were throttled in 2 of the last 3 five-minute periods; raise concurrency limits or smooth the load`,
+      }));
+    }
+    created.push(sink.create(this, 'DurationAlarm', 'Duration', {
+      metric: this.metricDuration({ period: fiveMinutes, statistic: cloudwatch.Stats.p(99) }),
+      threshold: Math.floor(timeout.toMilliseconds() * DEFAULTS.durationAlarmRatio),
+      enabledByDefault: false,
+      description: `${this.node.path}: p99 duration reached ${DEFAULTS.durationAlarmRatio * 100}% of the ${timeout.toHumanString()} timeout`,
+    }));
     if (this.failureQueue) {
-      this.alarms.push(createAlarm(this, 'FailedEventsAlarm', {
+      created.push(sink.create(this, 'FailedEventsAlarm', 'FailedEvents', {
         metric: this.failureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
         threshold: 1,
+        enabledByDefault: !offByDefault.has('FailedEvents'),
         description: `${this.node.path}: asynchronous events failed after retries and wait in the on-failure queue`,
-      }, props));
+      }));
     }
+    this.alarms = created.filter((a): a is cloudwatch.Alarm => a !== undefined);
+  }
+
+  /** The function's own log group (not the `LogRetention`-based one aws-cdk-lib would create). */
+  public get logGroup(): logs.ILogGroup {
+    return this.functionLogGroup;
   }
 }
 
@@ -299,7 +297,8 @@ export class ServerlessFunction extends lambda.Function {
  * publish from other accounts, chosen when the region is known at synth, and then the version is
  * checked against the regions it is published in.
  */
-function powertoolsLayerArn(scope: Construct, explicitVersion: number | undefined): string {
+function powertoolsLayerArn(scope: Construct, runtime: lambda.Runtime, _architecture: lambda.Architecture, explicitVersion: number | undefined): string | undefined {
+  if (runtime.family !== lambda.RuntimeFamily.NODEJS) return undefined;
   const stack = Stack.of(scope);
   const version = explicitVersion ?? DEFAULTS.powertoolsLayerVersion;
   if (Token.isUnresolved(stack.region)) {
@@ -307,7 +306,7 @@ function powertoolsLayerArn(scope: Construct, explicitVersion: number | undefine
   }
   const region = stack.region;
   const newest = POWERTOOLS_LAYER_NEWEST_VERSION[region];
-  const wayOut = 'set enablePowertoolsLayer: false and bundle the @aws-lambda-powertools/* packages your code uses, '
+  const wayOut = 'set powertools: false and bundle the @aws-lambda-powertools/* packages your code uses, '
     + 'or add your own copy of the layer through layers';
   if (explicitVersion === undefined && newest === undefined) {
     throw new PatternValidationError(scope, `the Powertools for AWS Lambda (TypeScript) layer (${DEFAULTS.powertoolsLayerName}) is not published in ${region}, `

@@ -41,7 +41,7 @@ export function userFunction(scope: Construct, spec: UserFunctionSpec): { fn: la
       description: spec.code.description ?? spec.description,
       environment: { ...spec.code.environment, ...environment },
       invocation: spec.invocation,
-      alarmTopic: spec.alarmTopic,
+      alarms: { topic: spec.alarmTopic },
       ...databaseFunctionProps(spec),
     });
     alarms = built.alarms;

@@ -32,3 +32,16 @@ export function requireExactlyOne(scope: IConstruct, names: [string, string], va
     throw new PatternValidationError(scope, `specify one of ${names[0]} or ${names[1]}`);
   }
 }
+
+/**
+ * Fails when `value` lies outside `[min, max]` or is not a whole number of seconds (Lambda and SQS
+ * take seconds), naming `prop`.
+ */
+export function validateWholeSeconds(scope: IConstruct, prop: string, value: Duration | undefined, min: Duration, max: Duration): void {
+  if (value === undefined || value.isUnresolved()) return;
+  const ms = value.toMilliseconds();
+  if (ms % 1000 !== 0) {
+    throw new PatternValidationError(scope, `${prop} must be a whole number of seconds between ${min.toHumanString()} and ${max.toHumanString()}, got ${value.toHumanString()} (${ms} ms)`);
+  }
+  validateDurationRange(scope, prop, value, min, max);
+}

@@ -168,7 +168,7 @@ export class FanOutConsumer extends Construct {
       consumerTimeout,
       maxReceiveCount: props.maxReceiveCount,
       fifo: scope.fifo,
-      alarmTopic: alarmOptions.alarmTopic,
+      alarms: { topic: alarmOptions.alarmTopic },
     });
     this.queue = this.buffer.queue;
     this.deadLetterQueue = this.buffer.deadLetterQueue;

@@ -206,7 +206,7 @@ export class FileProcessingPipeline extends Construct {
     });
     this.outputBucket = props.outputBucket ?? new s3.Bucket(this, 'OutputBucket', { ...bucketDefaults, serverAccessLogsPrefix: 'output/' });
 
-    this.buffer = new DeadLetteredQueue(this, 'Uploads', { consumerTimeout: timeout, maxReceiveCount: props.maxReceiveCount, alarmTopic: props.alarmTopic });
+    this.buffer = new DeadLetteredQueue(this, 'Uploads', { consumerTimeout: timeout, maxReceiveCount: props.maxReceiveCount, alarms: { topic: props.alarmTopic } });
     this.queue = this.buffer.queue;
     this.deadLetterQueue = this.buffer.deadLetterQueue;
     const destination = new s3n.SqsDestination(this.queue);

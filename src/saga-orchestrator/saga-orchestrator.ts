@@ -227,7 +227,7 @@ export class SagaOrchestrator extends Construct {
         ...options,
         description: options.description ?? `${role} of step ${name} of saga ${this.node.path}`,
         invocation: FunctionInvocation.SYNCHRONOUS,
-        alarmTopic: props.alarmTopic,
+        alarms: { topic: props.alarmTopic },
         ...databaseFunctionProps(props),
       });
       props.database?.grantConnect(fn, props.databaseUser);

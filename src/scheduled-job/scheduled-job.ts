@@ -227,7 +227,7 @@ export class ScheduledJob extends Construct {
         description: props.handler.description ?? `Scheduled job ${this.node.path}`,
         // With preventOverlap the lock state machine invokes it synchronously and owns retries and failures.
         invocation: props.preventOverlap ? FunctionInvocation.SYNCHRONOUS : FunctionInvocation.ASYNCHRONOUS,
-        alarmTopic: props.alarmTopic,
+        alarms: { topic: props.alarmTopic },
         ...databaseFunctionProps(props),
       });
       props.database?.grantConnect(fn, props.databaseUser);

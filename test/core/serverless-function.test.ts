@@ -1,5 +1,6 @@
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -99,17 +100,17 @@ describe('ServerlessFunction defaults', () => {
   test.each(['ap-east-2', 'ap-southeast-6', 'cn-northwest-1'])('fails at synth in %s, where the Powertools layer is not published, naming the region and the way out', (region) => {
     const stack = new Stack(undefined, 'Far', { env: { region, account: '111111111111' } });
     expect(() => build({}, stack)).toThrow(new RegExp(`^Far/Fn: the Powertools for AWS Lambda \\(TypeScript\\) layer \\(AWSLambdaPowertoolsTypeScriptV2\\) is not published in ${region}, `
-      + 'so the function cannot be created there: set enablePowertoolsLayer: false and bundle the @aws-lambda-powertools/\\* packages your code uses'));
+      + 'so the function cannot be created there: set powertools: false and bundle the @aws-lambda-powertools/\\* packages your code uses'));
   });
 
   test('fails at synth in me-south-1, whose newest layer is 46, offering that version or turning the layer off', () => {
     const stack = new Stack(undefined, 'Bh', { env: { region: 'me-south-1', account: '111111111111' } });
-    expect(() => build({}, stack)).toThrow(/version 50 of the Powertools for AWS Lambda \(TypeScript\) layer is not published in me-south-1, whose newest is 46: set powertoolsLayerVersion: 46 to use that one \(it bundles AWS SDK clients that shadow the runtime's SDK\), or set enablePowertoolsLayer: false/);
+    expect(() => build({}, stack)).toThrow(/version 50 of the Powertools for AWS Lambda \(TypeScript\) layer is not published in me-south-1, whose newest is 46: set powertoolsLayerVersion: 46 to use that one \(it bundles AWS SDK clients that shadow the runtime's SDK\), or set powertools: false/);
   });
 
   test('synthesizes there with the layer turned off, or with a version given, which warns when it bundles AWS SDK clients', () => {
     const off = new Stack(undefined, 'Hk', { env: { region: 'ap-east-2', account: '111111111111' } });
-    build({ enablePowertoolsLayer: false }, off).template.hasResourceProperties('AWS::Lambda::Function', { Layers: Match.absent() });
+    build({ powertools: false }, off).template.hasResourceProperties('AWS::Lambda::Function', { Layers: Match.absent() });
     const old = new Stack(undefined, 'Bh', { env: { region: 'me-south-1', account: '111111111111' } });
     build({ powertoolsLayerVersion: 46 }, old).template.hasResourceProperties('AWS::Lambda::Function', {
       Layers: ['arn:aws:lambda:me-south-1:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:46'],
@@ -133,7 +134,7 @@ describe('ServerlessFunction defaults', () => {
   });
 
   test('the layer can be turned off', () => {
-    const { template } = build({ enablePowertoolsLayer: false });
+    const { template } = build({ powertools: false });
     template.hasResourceProperties('AWS::Lambda::Function', { Layers: Match.absent() });
   });
 
@@ -171,26 +172,71 @@ describe('ServerlessFunction defaults', () => {
     }
   });
 
-  test('alarms on errors, throttles and p99 duration at 80% of the timeout', () => {
+  test('a synchronous function alarms on a sustained error rate and on throttles, not on one error', () => {
     const { fn, template } = build({ timeout: Duration.seconds(10), invocation: FunctionInvocation.SYNCHRONOUS });
-    expect(fn.alarms).toHaveLength(3);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Threshold: 1 });
+    expect(fn.alarms).toHaveLength(2);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const rate = alarms.find((a) => a.Metrics)!;
+    expect(rate).toMatchObject({ Threshold: 5, EvaluationPeriods: 3, DatapointsToAlarm: 2, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+    const expression = rate.Metrics.find((m: any) => m.Expression);
+    expect(expression.Expression).toBe('IF(invocations > 0, 100 * errors / invocations, 0)');
+    expect(rate.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric.MetricName).sort()).toEqual(['Errors', 'Invocations']);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Threshold: 1, EvaluationPeriods: 3, DatapointsToAlarm: 2 });
+    // the p99 duration alarm exists but is off by default
+    expect(alarms.some((a) => a.MetricName === 'Duration')).toBe(false);
+  });
+
+  test('the duration alarm is turned on, and any alarm tuned, through alarms.overrides', () => {
+    const { fn, template } = build({
+      timeout: Duration.seconds(10),
+      invocation: FunctionInvocation.SYNCHRONOUS,
+      alarms: { overrides: { Duration: { enabled: true }, ErrorRate: { threshold: 20, period: Duration.minutes(1), evaluationPeriods: 5 }, Throttles: { enabled: false } } },
+    });
+    expect(fn.alarms).toHaveLength(2);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', ExtendedStatistic: 'p99', Threshold: 8000 });
+    const rate = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties).find((a) => a.Metrics)!;
+    expect(rate).toMatchObject({ Threshold: 20, EvaluationPeriods: 5 });
+    expect(rate.DatapointsToAlarm).toBeUndefined();
+    expect(rate.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Period)).toEqual([60, 60]);
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'Throttles' }, 0);
+  });
+
+  test('an unknown alarm name fails synth listing the alarms there are', () => {
+    expect(() => build({ invocation: FunctionInvocation.SYNCHRONOUS, alarms: { overrides: { Errors: { threshold: 3 } } } }))
+      .toThrow(/alarms.overrides names 'Errors', which this construct does not have; its alarms are 'Duration', 'ErrorRate', 'Throttles'/);
+  });
+
+  test('alarms: { enabled: false } creates none, and rejects overrides that would be ignored', () => {
+    const { fn, template } = build({ alarms: { enabled: false } });
+    expect(fn.alarms).toHaveLength(0);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    expect(() => build({ alarms: { enabled: false, overrides: { ErrorRate: { threshold: 1 } } } })).toThrow(/alarms.overrides cannot change alarms when alarms.enabled is false/);
+    expect(() => build({ alarms: { overrides: { ErrorRate: { period: Duration.seconds(90) } } } })).toThrow(/alarms.overrides\['ErrorRate'\].period must be 1 minute or a multiple of it, got 1 minute 30 seconds/);
+  });
+
+  test('alarm actions other than a topic go on ALARM and OK', () => {
+    const stack = new Stack();
+    const other = new sns.Topic(stack, 'Pager');
+    const { template } = build({ alarms: { actions: [new cloudwatchActions.SnsAction(other)] } }, stack);
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmActions).toEqual([stack.resolve(other.topicArn)]);
+      expect(alarm.Properties.OKActions).toEqual([stack.resolve(other.topicArn)]);
+    }
   });
 
   test('an asynchronous function also alarms on events in its on-failure queue', () => {
     const { fn, template } = build();
-    expect(fn.alarms).toHaveLength(4);
+    expect(fn.alarms).toHaveLength(2);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'Throttles' }, 0);
   });
 
   test('sends every alarm and its OK to the alarm topic', () => {
     const stack = new Stack();
     const topic = new sns.Topic(stack, 'Alarms');
-    const { template } = build({ alarmTopic: topic, invocation: FunctionInvocation.SYNCHRONOUS }, stack);
+    const { template } = build({ alarms: { topic: topic }, invocation: FunctionInvocation.SYNCHRONOUS }, stack);
     const alarms = template.findResources('AWS::CloudWatch::Alarm');
-    expect(Object.keys(alarms)).toHaveLength(3);
+    expect(Object.keys(alarms)).toHaveLength(2);
     for (const alarm of Object.values(alarms)) {
       expect(alarm.Properties.AlarmActions).toEqual([stack.resolve(topic.topicArn)]);
       expect(alarm.Properties.OKActions).toEqual([stack.resolve(topic.topicArn)]);
@@ -204,7 +250,7 @@ describe('ServerlessFunction defaults', () => {
     const key = new kms.Key(shared, 'AlarmKey');
     const topic = new sns.Topic(shared, 'Alarms', { masterKey: key, enforceSSL: true });
     // WHEN alarms of another stack go to it
-    build({ alarmTopic: topic }, new Stack(app, 'App', { env: { account: '123456789012', region: 'eu-west-1' } }));
+    build({ alarms: { topic: topic } }, new Stack(app, 'App', { env: { account: '123456789012', region: 'eu-west-1' } }));
     // THEN
     const conditions = {
       StringEquals: { 'aws:SourceAccount': '123456789012' },
@@ -240,8 +286,8 @@ describe('ServerlessFunction defaults', () => {
   test('adds the CloudWatch statements once per alarm topic, however many alarms use it', () => {
     const stack = new Stack();
     const topic = new sns.Topic(stack, 'Alarms', { masterKey: new kms.Key(stack, 'AlarmKey') });
-    new ServerlessFunction(stack, 'A', { code, handler: 'index.handler', alarmTopic: topic });
-    new ServerlessFunction(stack, 'B', { code, handler: 'index.handler', alarmTopic: topic });
+    new ServerlessFunction(stack, 'A', { code, handler: 'index.handler', alarms: { topic: topic } });
+    new ServerlessFunction(stack, 'B', { code, handler: 'index.handler', alarms: { topic: topic } });
     const template = Template.fromStack(stack);
     const keyStatements = Object.values(template.findResources('AWS::KMS::Key'))[0].Properties.KeyPolicy.Statement;
     expect(keyStatements.filter((st: any) => st.Sid === 'AllowCloudWatchAlarmsToUseTheKey')).toHaveLength(1);
@@ -252,7 +298,7 @@ describe('ServerlessFunction defaults', () => {
   test('warns that an imported key of the alarm topic must let CloudWatch use it', () => {
     const stack = new Stack();
     const topic = new sns.Topic(stack, 'Alarms', { masterKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab') });
-    build({ alarmTopic: topic }, stack);
+    build({ alarms: { topic: topic } }, stack);
     Annotations.fromStack(stack).hasWarning('/Default/Alarms', Match.stringLikeRegexp('imported key whose policy this app cannot change: CloudWatch can publish only if that key policy allows cloudwatch.amazonaws.com'));
   });
 
@@ -306,3 +352,52 @@ describe('ServerlessFunction validation', () => {
     expect(() => build({ invocation: FunctionInvocation.SYNCHRONOUS, retryAttempts: 1 })).toThrow(/retryAttempts and maxEventAge apply to asynchronous invocations only, but invocation is SYNCHRONOUS/);
   });
 });
+
+describe('ServerlessFunction runtimes and scope', () => {
+  test('any runtime and architecture: Python on x86_64 gets no NODE_OPTIONS', () => {
+    const { template } = build({ runtime: lambda.Runtime.PYTHON_3_13, architecture: lambda.Architecture.X86_64, handler: 'app.handler' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'python3.13',
+      Architectures: ['x86_64'],
+      Handler: 'app.handler',
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: Match.anyValue(), NODE_OPTIONS: Match.absent() }) },
+    });
+  });
+
+  test('the user\'s layers come after the Powertools layer', () => {
+    const stack = new Stack(undefined, undefined, { env: { region: 'eu-west-1' } });
+    const mine = lambda.LayerVersion.fromLayerVersionArn(stack, 'Mine', 'arn:aws:lambda:eu-west-1:111111111111:layer:mine:3');
+    const { template } = build({ layers: [mine] }, stack);
+    const layers = Object.values(template.findResources('AWS::Lambda::Function'))[0].Properties.Layers;
+    expect(layers).toHaveLength(2);
+    expect(JSON.stringify(layers[0])).toMatch(/AWSLambdaPowertoolsTypeScriptV2/);
+    expect(layers[1]).toBe('arn:aws:lambda:eu-west-1:111111111111:layer:mine:3');
+  });
+
+  test('powertools: false drops the layer and the POWERTOOLS_* environment', () => {
+    const { template } = build({ powertools: false });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Layers: Match.absent(),
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: Match.absent() }) },
+    });
+  });
+
+  test('a timeout that is not whole seconds fails naming the prop, not with aws-cdk-lib\'s unscoped error', () => {
+    expect(() => build({ timeout: Duration.millis(1500) })).toThrow(/Default: Fn: timeout must be a whole number of seconds between 1 second and 15 minutes, got 1 second 500 millis \(1500 ms\)/);
+  });
+
+  test('its log group and role are its own children, so an id of the user\'s cannot clash with them', () => {
+    const stack = new Stack();
+    new logs.LogGroup(stack, 'FnLogGroup');
+    new Construct(stack, 'FnRole');
+    const { fn, template } = build({}, stack);
+    expect(fn.node.tryFindChild('LogGroup')).toBe(fn.functionLogGroup);
+    expect(fn.executionRole.node.scope).toBe(fn);
+    expect(fn.logGroup).toBe(fn.functionLogGroup);
+    template.hasResourceProperties('AWS::Lambda::Function', { LoggingConfig: Match.objectLike({ LogGroup: stack.resolve(fn.functionLogGroup.logGroupName), LogFormat: 'JSON' }) });
+    template.resourceCountIs('Custom::LogRetention', 0);
+    template.resourceCountIs('AWS::IAM::Role', 1);
+    template.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+  });
+});
+

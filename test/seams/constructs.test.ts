@@ -32,10 +32,10 @@ function alarmTopic(scope: Construct): sns.Topic {
 
 const CONFIGURATIONS: Record<string, (stack: Stack) => void> = {
   'ServerlessFunction (asynchronous)': (stack) => {
-    new ServerlessFunction(stack, 'Fn', { ...handler, alarmTopic: alarmTopic(stack) });
+    new ServerlessFunction(stack, 'Fn', { ...handler, alarms: { topic: alarmTopic(stack) } });
   },
   'DeadLetteredQueue with a customer key, consumed by a ServerlessFunction': (stack) => {
-    const queue = new DeadLetteredQueue(stack, 'Queue', { encryptionKey: new kms.Key(stack, 'QueueKey', { enableKeyRotation: true }), alarmTopic: alarmTopic(stack) });
+    const queue = new DeadLetteredQueue(stack, 'Queue', { encryptionKey: new kms.Key(stack, 'QueueKey', { enableKeyRotation: true }), alarms: { topic: alarmTopic(stack) } });
     queue.addConsumer(new ServerlessFunction(stack, 'Consumer', { ...handler, invocation: FunctionInvocation.QUEUE }));
   },
   'AsyncHttpApi': (stack) => {
