@@ -4,7 +4,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { databaseFunctionProps } from './database';
 import { DEFAULTS } from './defaults';
-import { bundleEntry, EntryBundlingOptions } from './entry';
+import { bundleEntry } from './entry';
+import { EntryBundlingOptions } from './entry-options';
 import { PatternValidationError } from './errors';
 import { FunctionOptions } from './function-options';
 import { BoundHandler, HandlerBinding, PATTERN_FUNCTION_CONTEXT } from './function-internals';
@@ -17,14 +18,7 @@ export interface HandlerOptions extends FunctionOptions {
 }
 
 /** A TypeScript or JavaScript entry the pattern bundles at synth (esbuild, no Docker). */
-export interface EntryOptions extends FunctionOptions, EntryBundlingOptions {
-  /**
-   * The exported function of the entry.
-   *
-   * @default 'handler'
-   */
-  readonly handler?: string;
-}
+export interface EntryOptions extends FunctionOptions, EntryBundlingOptions {}
 
 /** An existing function used for a pattern's role. */
 export interface ExistingFunctionOptions {
@@ -127,7 +121,6 @@ export class Handler {
         architecture,
         powertoolsLayer: options.powertools ?? true,
         bundling: source.options,
-        exportName: source.options.handler,
       });
       code = bundled.code;
       handler = bundled.handler;
