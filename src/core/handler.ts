@@ -7,8 +7,8 @@ import { DEFAULTS } from './defaults';
 import { bundleEntry } from './entry';
 import { EntryBundlingOptions } from './entry-options';
 import { PatternValidationError } from './errors';
-import { FunctionOptions } from './function-options';
 import { BoundHandler, HandlerBinding, PATTERN_FUNCTION_CONTEXT } from './function-internals';
+import { FunctionOptions } from './function-options';
 import { ServerlessFunction, ServerlessFunctionProps } from './serverless-function';
 
 /** A function from code you built: the handler is required. */
@@ -163,10 +163,13 @@ function bindExisting(scope: Construct, fn: lambda.Function, options: ExistingFu
   if (options.timeout && own && !own.isUnresolved() && !options.timeout.isUnresolved() && own.toSeconds() !== options.timeout.toSeconds()) {
     throw new PatternValidationError(scope, `${binding.prop}: Handler.fromFunction timeout is ${options.timeout.toHumanString()} but ${fn.node.path} has a ${own.toHumanString()} timeout: drop the option (it is read from the function) or make them agree`);
   }
-  if (options.timeout) timeout = options.timeout;
-  else if (own && !own.isUnresolved()) timeout = own;
-  else if (!own) timeout = Duration.seconds(3); // Lambda's own default when a function sets none
-  else {
+  if (options.timeout) {
+    timeout = options.timeout;
+  } else if (own && !own.isUnresolved()) {
+    timeout = own;
+  } else if (!own) {
+    timeout = Duration.seconds(3); // Lambda's own default when a function sets none
+  } else {
     throw new PatternValidationError(scope, `${binding.prop}: the timeout of ${fn.node.path} is a token the pattern cannot read: give Handler.fromFunction(fn, { timeout })`);
   }
   for (const [key, value] of Object.entries(binding.environment ?? {})) fn.addEnvironment(key, value);

@@ -190,7 +190,9 @@ describe('ServerlessFunction defaults', () => {
     const { fn, template } = build({
       timeout: Duration.seconds(10),
       invocation: FunctionInvocation.SYNCHRONOUS,
-      alarms: { overrides: { Duration: { enabled: true }, ErrorRate: { threshold: 20, period: Duration.minutes(1), evaluationPeriods: 5 }, Throttles: { enabled: false } } },
+      alarms: {
+        overrides: { Duration: { enabled: true }, ErrorRate: { threshold: 20, period: Duration.minutes(1), evaluationPeriods: 5 }, Throttles: { enabled: false } },
+      },
     });
     expect(fn.alarms).toHaveLength(2);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', ExtendedStatistic: 'p99', Threshold: 8000 });
