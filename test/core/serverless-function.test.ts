@@ -191,7 +191,11 @@ describe('ServerlessFunction defaults', () => {
       timeout: Duration.seconds(10),
       invocation: FunctionInvocation.SYNCHRONOUS,
       alarms: {
-        overrides: { Duration: { enabled: true }, ErrorRate: { threshold: 20, period: Duration.minutes(1), evaluationPeriods: 5 }, Throttles: { enabled: false } },
+        overrides: {
+          Duration: { enabled: true },
+          ErrorRate: { threshold: 20, period: Duration.minutes(1), evaluationPeriods: 5 },
+          Throttles: { enabled: false },
+        },
       },
     });
     expect(fn.alarms).toHaveLength(2);
