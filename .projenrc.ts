@@ -116,6 +116,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/helpers/quiet-powertools.ts'],
+      // Example handlers import the runtime helpers by their published name, as users do.
+      moduleNameMapper: {
+        '^cdk-serverless-patterns-runtime$': '<rootDir>/src/runtime/index.ts',
+        '^cdk-serverless-patterns-runtime/(.*)$': '<rootDir>/src/runtime/$1',
+      },
       testTimeout: 60_000,
     },
     extraCliOptions: ['--maxWorkers=2'],
