@@ -418,7 +418,8 @@ class ShardPoller {
       ? records.findIndex((r) => r.record.dynamodb.SequenceNumber === f.itemIdentifier) : -1);
     // An empty, null or unknown identifier: the whole batch failed, as Lambda treats it.
     if (positions.some((p) => p < 0)) return { kind: 'error', detail: 'the batch item failures name an empty or unknown itemIdentifier', timedOut: false };
-    const failedAt = positions.reduce((min, p) => (compareSequence(records[p].record.dynamodb.SequenceNumber, records[min].record.dynamodb.SequenceNumber) < 0 ? p : min), positions[0]);
+    const sequenceAt = (i: number) => records[i].record.dynamodb.SequenceNumber;
+    const failedAt = positions.reduce((min, p) => (compareSequence(sequenceAt(p), sequenceAt(min)) < 0 ? p : min), positions[0]);
     return { kind: 'partial', failedAt };
   }
 
@@ -565,7 +566,10 @@ export class DynamoDbStreamPoller {
     const shards: Shard[] = [];
     let exclusiveStartShardId: string | undefined;
     do {
-      const out = await this.options.streams.send(new DescribeStreamCommand({ StreamArn: this.definition.streamArn, ExclusiveStartShardId: exclusiveStartShardId }));
+      const out = await this.options.streams.send(new DescribeStreamCommand({
+        StreamArn: this.definition.streamArn,
+        ExclusiveStartShardId: exclusiveStartShardId,
+      }));
       shards.push(...(out.StreamDescription?.Shards ?? []));
       exclusiveStartShardId = out.StreamDescription?.LastEvaluatedShardId;
     } while (exclusiveStartShardId);

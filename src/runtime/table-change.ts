@@ -65,13 +65,17 @@ export function isTtlDelete(record: DynamoDBRecord): boolean {
 }
 
 /** The typed change of a stream record. */
-export function tableChangeOf<TItem = Record<string, unknown>>(record: DynamoDBRecord, options: { readonly wrapNumbers?: boolean } = {}): TableChange<TItem> {
+export function tableChangeOf<TItem = Record<string, unknown>>(
+  record: DynamoDBRecord, options: { readonly wrapNumbers?: boolean } = {},
+): TableChange<TItem> {
   const eventName = record.eventName;
   if (eventName !== 'INSERT' && eventName !== 'MODIFY' && eventName !== 'REMOVE') {
     throw new Error(`stream record ${record.dynamodb?.SequenceNumber ?? record.eventID} has no known eventName (${String(eventName)}); is this a DynamoDB Streams event?`);
   }
   const d = record.dynamodb ?? {};
-  const image = (i: Record<string, unknown> | undefined) => (i ? unmarshall(i as Record<string, AttributeValue>, { wrapNumbers: options.wrapNumbers }) as TItem : undefined);
+  const image = (i: Record<string, unknown> | undefined) => (i
+    ? unmarshall(i as Record<string, AttributeValue>, { wrapNumbers: options.wrapNumbers }) as TItem
+    : undefined);
   const expired = isTtlDelete(record);
   return {
     kind: eventName === 'INSERT' ? 'insert' : eventName === 'MODIFY' ? 'modify' : expired ? 'expire' : 'remove',

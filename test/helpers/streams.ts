@@ -1,6 +1,6 @@
 /** Stream-table helpers for the DynamoDB Streams tests (on DynamoDB Local, test/helpers/dynamodb-local.ts). */
-import type { Context } from 'aws-lambda';
 import { CreateTableCommand, DynamoDBClient, KeySchemaElement, AttributeDefinition } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
 import type { InvokeResult } from '../../src/local/lambda';
 
 /** Creates a PAY_PER_REQUEST table with a NEW_AND_OLD_IMAGES stream; answers the stream ARN. */

@@ -2,15 +2,15 @@
  * The local cloud's DynamoDB Streams event source mapping on real streams of DynamoDB Local
  * (in its loopback-only network namespace), with the on-failure destination on fauxqs.
  */
-import * as os from 'os';
 import * as net from 'net';
+import * as os from 'os';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Delivery } from '../../src/local/deliveries';
 import {
   DynamoDbStreamEvent, DynamoDbStreamEventRecord, DynamoDbStreamEventSourceSettings, DynamoDbStreamPoller, matchesFilterCriteria, StreamInvoker,
 } from '../../src/local/dynamodb-streams';
-import type { Delivery } from '../../src/local/deliveries';
 import { describeWithDynamoDbLocal, DynamoDbLocal, interfacesOf, listenersOn, networkNamespaceOf, startDynamoDbLocal } from '../helpers/dynamodb-local';
 import { RunningEmulator, startFauxqs, uniqueName } from '../helpers/emulators';
 import { createStreamTable } from '../helpers/streams';
@@ -57,7 +57,9 @@ describeWithDynamoDbLocal('DynamoDB Streams event source mapping (DynamoDB Local
   async function receiveAll(queueUrl: string): Promise<unknown[]> {
     const bodies: unknown[] = [];
     for (;;) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: bodies.length ? 0 : 1 }));
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({
+        QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: bodies.length ? 0 : 1,
+      }));
       if (Messages.length === 0) return bodies;
       bodies.push(...Messages.map((m) => JSON.parse(m.Body!)));
     }
@@ -172,7 +174,8 @@ describeWithDynamoDbLocal('DynamoDB Streams event source mapping (DynamoDB Local
     for (const id of ['r1', 'r2', 'r3', 'r4', 'poison', 'r6', 'r7', 'r8']) await put(name, id);
     const r = recorder((event) => (event.Records.some((x) => (x.dynamodb.Keys!.id as { S: string }).S === 'poison') ? new Error('cannot handle poison') : undefined));
     const deliveries: Omit<Delivery, 'time'>[] = [];
-    const poller = await startPoller(streamArn, { batchSize: 10, bisectBatchOnFunctionError: true, maximumRetryAttempts: 2, onFailure: { queueUrl: onFailure } }, r.invoker, { deliveries });
+    const settings = { batchSize: 10, bisectBatchOnFunctionError: true, maximumRetryAttempts: 2, onFailure: { queueUrl: onFailure } };
+    const poller = await startPoller(streamArn, settings, r.invoker, { deliveries });
     await poller.drain();
     // 8 -> [4 ok][4 fail] -> [2 fail] -> [poison] x 3 (initial + 2 retries), [r6], [r7 r8]
     expect(r.batches.map(r.ids)).toEqual([
@@ -209,7 +212,9 @@ describeWithDynamoDbLocal('DynamoDB Streams event source mapping (DynamoDB Local
   test('ReportBatchItemFailures: the retry starts at the failed record, the records before it are not delivered again', async () => {
     const { name, streamArn } = await table();
     for (const id of ['a', 'b', 'c', 'd', 'e']) await put(name, id);
-    const r = recorder((event, call) => (call === 1 ? { batchItemFailures: [{ itemIdentifier: event.Records[3].dynamodb.SequenceNumber }, { itemIdentifier: event.Records[2].dynamodb.SequenceNumber }] } : { batchItemFailures: [] }));
+    const r = recorder((event, call) => (call === 1
+      ? { batchItemFailures: [3, 2].map((i) => ({ itemIdentifier: event.Records[i].dynamodb.SequenceNumber })) }
+      : { batchItemFailures: [] }));
     const poller = await startPoller(streamArn, { functionResponseTypes: ['ReportBatchItemFailures'], maximumRetryAttempts: 3 }, r.invoker);
     await poller.drain();
     // The lowest failed sequence number (c) is the checkpoint's successor.
@@ -244,7 +249,11 @@ describeWithDynamoDbLocal('DynamoDB Streams event source mapping (DynamoDB Local
     await put(name, 'later');
     await poller.drain();
     expect(r.batches.map(r.ids)).toEqual([['first', 'bad'], ['first', 'bad'], ['later']]);
-    const [message] = await receiveAll(onFailure) as { DDBStreamBatchInfo: { batchSize: number; startSequenceNumber: string }; requestContext: { approximateInvokeCount: number } }[];
+    type FailureRecord = {
+      DDBStreamBatchInfo: { batchSize: number; startSequenceNumber: string };
+      requestContext: { approximateInvokeCount: number };
+    };
+    const [message] = await receiveAll(onFailure) as FailureRecord[];
     expect(message.DDBStreamBatchInfo.batchSize).toBe(2);
     expect(message.DDBStreamBatchInfo.startSequenceNumber).toBe(r.batches[0][0].dynamodb.SequenceNumber);
     expect(message.requestContext.approximateInvokeCount).toBe(2);
