@@ -143,6 +143,8 @@ export interface StreamOnFailureRecord {
 interface Buffered {
   readonly record: DynamoDbStreamEventRecord;
   readonly readAt: number;
+  /** The last record the filter dropped after this one (before the next match): checkpointed with it. */
+  skippedThrough?: string;
 }
 
 /** A batch being delivered: its records and how often it was retried (bisection does not count). */
@@ -221,6 +223,11 @@ export function matchesFilterCriteria(filters: { readonly pattern: string }[] | 
 
 function isoSeconds(epochSeconds: number | undefined, fallbackMs: number): string {
   return new Date(epochSeconds !== undefined ? epochSeconds * 1000 : fallbackMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The checkpoint once a record is done: past the records the filter dropped after it. */
+function checkpointOf(buffered: Buffered): string {
+  return buffered.skippedThrough ?? buffered.record.dynamodb.SequenceNumber;
 }
 
 /** Compares DynamoDB stream sequence numbers (decimal strings, possibly of different lengths). */
@@ -335,8 +342,10 @@ class ShardPoller {
       this.lastRead = record.dynamodb.SequenceNumber;
       if (matchesFilterCriteria(o.definition.filterCriteria?.filters, record)) {
         this.buffer.push({ record, readAt: o.now() });
-      } else if (this.buffer.length === 0 && !this.delivering) {
+      } else if (this.buffer.length === 0) {
         this.checkpoint = record.dynamodb.SequenceNumber;
+      } else {
+        this.buffer[this.buffer.length - 1].skippedThrough = record.dynamodb.SequenceNumber;
       }
     }
     if (out.NextShardIterator === undefined) this.finished = true;
@@ -371,7 +380,7 @@ class ShardPoller {
       batch.invokes++;
       const outcome = await this.invoke(batch.records);
       if (outcome.kind === 'ok') {
-        this.checkpoint = batch.records[batch.records.length - 1].record.dynamodb.SequenceNumber;
+        this.checkpoint = checkpointOf(batch.records[batch.records.length - 1]);
         o.report('ok', `${this.shard.ShardId}: ${batch.records.length} records`);
         work.shift();
         lastError = undefined;
@@ -380,7 +389,7 @@ class ShardPoller {
       lastError = outcome;
       if (outcome.kind === 'partial') {
         // Checkpoint before the first failed record; retry from it (a counted retry).
-        if (outcome.failedAt > 0) this.checkpoint = batch.records[outcome.failedAt - 1].record.dynamodb.SequenceNumber;
+        if (outcome.failedAt > 0) this.checkpoint = checkpointOf(batch.records[outcome.failedAt - 1]);
         o.report('partial', `${this.shard.ShardId}: ${outcome.failedAt} of ${batch.records.length} records succeeded; retrying from ${batch.records[outcome.failedAt].record.dynamodb.SequenceNumber}`);
         batch.records = batch.records.slice(outcome.failedAt);
       } else if (d.bisectBatchOnFunctionError && batch.records.length > 1) {
@@ -429,7 +438,7 @@ class ShardPoller {
     const d = o.definition;
     const firstRecord = records[0];
     const lastRecord = records[records.length - 1];
-    this.checkpoint = lastRecord.record.dynamodb.SequenceNumber;
+    this.checkpoint = checkpointOf(lastRecord);
     const failure: StreamOnFailureRecord = {
       requestContext: { requestId: randomUUID(), functionArn: d.functionArn, condition, approximateInvokeCount: invokes },
       responseContext: {
