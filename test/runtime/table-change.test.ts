@@ -114,7 +114,7 @@ describeWithDynamoDbLocal('tableChangeHandler on DynamoDB Local streams', () => 
     await ddb.send(new PutItemCommand({ TableName: name, Item: { id: { S: 'b' }, plan: { S: 'pro' }, seats: { N: '5' } } }));
     await ddb.send(new UpdateItemCommand({ TableName: name, Key: { id: { S: 'a' } }, UpdateExpression: 'SET #p = :p', ExpressionAttributeNames: { '#p': 'plan' }, ExpressionAttributeValues: { ':p': { S: 'team' } } }));
     await ddb.send(new DeleteItemCommand({ TableName: name, Key: { id: { S: 'b' } } }));
-    const { poller, delivered } = await mapping(streamArn, handler);
+    const { poller, delivered } = await mapping(streamArn, (event) => handler(event, lambdaContext()));
     await poller.drain();
     // The batch stopped at b's failure: the modify of a and the remove of b were not run before b succeeded.
     expect(seen).toEqual(['insert a ->free', 'FAILED insert b ->pro', 'insert b ->pro', 'modify a free>team', 'remove b pro>-']);
