@@ -22,12 +22,17 @@ export const IAM_SIMULATOR = '@cloud-copilot/iam-simulate';
 /** Loads the simulator, or answers why it cannot be loaded. */
 export async function loadIamSimulator(): Promise<{ simulator: typeof IamSimulate } | { missing: string }> {
   try {
-    // A dynamic import (kept external by the package's bundler): never a dependency of the package.
-    const simulator = await import(IAM_SIMULATOR) as typeof IamSimulate;
+    // Loaded at run time only, from wherever the user installed it: the package's bundle keeps it
+    // external (esbuild --packages=external) and the package does not declare it. Its CommonJS
+    // build through require (jest and the CJS bundle cannot run import() without VM modules).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const simulator = require('@cloud-copilot/iam-simulate') as typeof IamSimulate;
     if (typeof simulator.runSimulation !== 'function') return { missing: `${IAM_SIMULATOR} has no runSimulation` };
     return { simulator };
   } catch (error) {
-    return { missing: `${IAM_SIMULATOR} is not installed (${(error as Error).message.split('\n')[0]})` };
+    const e = error as NodeJS.ErrnoException;
+    const why = e.code === 'MODULE_NOT_FOUND' ? 'is not installed' : `could not be loaded (${e.message.split('\n')[0]})`;
+    return { missing: `${IAM_SIMULATOR} ${why}` };
   }
 }
 
