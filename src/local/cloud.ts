@@ -231,7 +231,9 @@ export class LocalCloud {
       this.iamStatusValue = { enforced: false, detail: `IAM: not enforced: ${loaded.missing}; install it (npm i -D ${IAM_SIMULATOR}, AGPL-3.0) to check every SDK call against the templates' policies` };
       return undefined;
     }
-    const upstreams: Record<GateService, string> = { sqs: emulators.fauxqs, sns: emulators.fauxqs, s3: emulators.s3, dynamodb: emulators.dynamodb, events: emulators.events };
+    const upstreams: Record<GateService, string> = {
+      sqs: emulators.fauxqs, sns: emulators.fauxqs, s3: emulators.s3, dynamodb: emulators.dynamodb, events: emulators.events,
+    };
     for (const service of Object.keys(upstreams) as GateService[]) {
       const gate = new IamGate({
         service,
@@ -423,7 +425,7 @@ export class LocalCloud {
       }
       const onLog = this.options.onFunctionLog;
       const accessKeyId = this.iamEnforcer ? this.registerCaller(resolver, logicalId, resource, definition.functionName) : undefined;
-      const fn = new LocalFunction(definition, {
+      const local = new LocalFunction(definition, {
         endpoints: this.functionEndpoints(),
         accessKeyId,
         region: resolver.stack.region,
@@ -432,8 +434,8 @@ export class LocalCloud {
           ? { function: fn.definition.logicalId, ok: true }
           : { function: fn.definition.logicalId, ok: false, errorType: result.error.errorType }),
       });
-      this.functions.set(definition.functionArn, fn);
-      if (accessKeyId) this.accessKeys.set(fn, accessKeyId);
+      this.functions.set(definition.functionArn, local);
+      if (accessKeyId) this.accessKeys.set(local, accessKeyId);
     }
   }
 

@@ -98,7 +98,9 @@ function kmsRequests(targets: GateTargets, keyId: unknown, actions: string[], se
   if (!key) return [];
   const account = targets.model.stack(key.target.stack).account;
   return actions.map((action) => ({
-    action, resource: key.arn, target: key.target,
+    action,
+    resource: key.arn,
+    target: key.target,
     context: { 'kms:ViaService': `${service}.${region}.amazonaws.com`, 'kms:CallerAccount': account },
   }));
 }
@@ -277,7 +279,9 @@ const MAPPERS: Record<GateService, (targets: GateTargets, req: GateRequest) => A
 };
 
 /** The service's AccessDenied answer, in its protocol, as the AWS SDK parses it. */
-export function accessDeniedResponse(service: GateService, req: GateRequest, message: string): { status: number; headers: Record<string, string>; body: string } {
+export function accessDeniedResponse(
+  service: GateService, req: GateRequest, message: string,
+): { status: number; headers: Record<string, string>; body: string } {
   const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const requestId = 'LOCAL-IAM';
   switch (service) {
@@ -386,7 +390,14 @@ export class IamGate {
       const withTransport = requests.map((r) => ({ ...r, context: { ...context, ...r.context } }));
       enforcer.check(caller, withTransport).then((decision) => {
         if (decision.allowed) { this.forward(req, body, res); return; }
-        this.options.onDenied({ time: Date.now(), function: caller.functionLogicalId, service: this.options.service, action: decision.action, resource: decision.resource, message: decision.message });
+        this.options.onDenied({
+          time: Date.now(),
+          function: caller.functionLogicalId,
+          service: this.options.service,
+          action: decision.action,
+          resource: decision.resource,
+          message: decision.message,
+        });
         this.options.sink({ service: 'iam', resource: `${caller.functionLogicalId} -> ${decision.action} ${decision.resource}`, outcome: 'denied', detail: decision.message });
         const answer = accessDeniedResponse(this.options.service, request, decision.message);
         res.writeHead(answer.status, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) });

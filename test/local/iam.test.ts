@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ListObjectsV2Command, PutObjectCommand as PutS3ObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { IAM_STACK, synthIamTestApp } from './fixtures/iam-test-app';
 import { LocalCloud, runLocalCloud } from '../../src/local';
@@ -75,6 +76,25 @@ describe('IAM enforcement in the local cloud', () => {
     expect(await queueDepth(cloud, logicalId(cloud, 'AWS::SQS::Queue', 'Private'))).toBe(0);
   });
 
+  test('sns:Publish without a grant and s3:PutObject on a bucket the role may only read fail with the services\' errors; s3:GetObject passes the TLS-only bucket policy', async () => {
+    // GIVEN
+    const bucket = cloud.physical(IAM_STACK, logicalId(cloud, 'AWS::S3::Bucket', 'Inbox')).ref;
+    await cloud.clientsFor(REGION).s3.send(new PutS3ObjectCommand({ Bucket: bucket, Key: 'in/a.txt', Body: 'a' }));
+    // WHEN
+    const result = await cloud.invokeFunction(logicalId(cloud, 'AWS::Lambda::Function', 'Reader'), { id: 'r-1' });
+    // THEN
+    const out = (result as { result: Record<string, { ok: boolean; name?: string; message?: string }> }).result;
+    const topicArn = cloud.physical(IAM_STACK, logicalId(cloud, 'AWS::SNS::Topic', 'Announcements')).ref;
+    expect(out.publish).toMatchObject({ ok: false, name: 'AuthorizationErrorException' });
+    expect(out.publish.message).toContain(`is not authorized to perform: sns:Publish on resource: ${topicArn} because no identity-based policy allows the sns:Publish action`);
+    expect(out.getObject).toEqual({ ok: true });
+    expect(out.putObject).toMatchObject({ ok: false, name: 'AccessDenied' });
+    expect(out.putObject.message)
+      .toContain(`is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::${bucket}/in/b.txt because no identity-based policy allows the s3:PutObject action`);
+    const { Contents = [] } = await cloud.clientsFor(REGION).s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect(Contents.map((c) => c.Key)).toEqual(['in/a.txt']);
+  });
+
   test('the TLS-only queue policy lets the granted function in over the (HTTPS-standing) endpoint, and denies it over the plain-HTTP one', async () => {
     // GIVEN
     const sender = logicalId(cloud, 'AWS::Lambda::Function', 'Sender');
@@ -101,7 +121,8 @@ describe('IAM enforcement in the local cloud', () => {
       const result = await off.invokeFunction(logicalId(off, 'AWS::Lambda::Function', 'Reader'), { id: 'r-2' });
       // THEN
       expect(off.iam).toEqual({ enforced: false, detail: expect.stringMatching(/^IAM: not enforced \(iam: off\)/) });
-      expect((result as { result: unknown }).result).toEqual({ get: { ok: true }, delete: { ok: true }, send: { ok: true } });
+      expect((result as { result: Record<string, unknown> }).result)
+        .toMatchObject({ get: { ok: true }, delete: { ok: true }, publish: { ok: true }, putObject: { ok: true }, send: { ok: true } });
       const { Item } = await off.clientsFor(REGION).dynamodb.send(new GetItemCommand({ TableName: offTable, Key: { id: { S: 'r-2' } } }));
       expect(Item).toBeUndefined();
     } finally {
