@@ -130,3 +130,17 @@ describe('IAM enforcement in the local cloud', () => {
     }
   }, 60_000);
 });
+
+describe('the IAM simulator as an optional capability', () => {
+  test('without it installed, loading answers that it is not installed (the reason the start line gives)', () => {
+    let load: (() => Promise<unknown>) | undefined;
+    jest.isolateModules(() => {
+      jest.doMock('@cloud-copilot/iam-simulate', () => {
+        throw Object.assign(new Error('Cannot find module \'@cloud-copilot/iam-simulate\''), { code: 'MODULE_NOT_FOUND' });
+      });
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      load = (require('../../src/local/iam') as typeof import('../../src/local/iam')).loadIamSimulator;
+    });
+    return expect(load!()).resolves.toEqual({ missing: '@cloud-copilot/iam-simulate is not installed' });
+  });
+});
