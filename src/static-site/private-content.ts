@@ -46,7 +46,11 @@ export class PrivateContent {
   /** The paths that require a signature. */
   public readonly pathPattern: string;
 
-  private constructor(pathPattern: string, private readonly publicKeyPem: string | undefined, private readonly keyGroup: cloudfront.IKeyGroup | undefined) {
+  private constructor(
+    pathPattern: string,
+    private readonly publicKeyPem: string | undefined,
+    private readonly keyGroup: cloudfront.IKeyGroup | undefined,
+  ) {
     this.pathPattern = pathPattern;
   }
 

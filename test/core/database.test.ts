@@ -1,11 +1,11 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import { Construct } from 'constructs';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
 import { FunctionInvocation, JobSchedule, ProxiedDatabase, ProxiedDatabaseForClusterProps, ProxiedDatabaseProps, SagaOrchestrator, ScheduledJob, ServerlessFunction } from '../../src';
 import { nagErrors } from '../helpers/nag';
 
@@ -233,12 +233,23 @@ describe('ProxiedDatabase', () => {
     expect(db.alarms).toHaveLength(2);
     template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/RDS', MetricName: 'ACUUtilization', Statistic: 'Average', Period: 300, Threshold: 90, EvaluationPeriods: 3,
+      Namespace: 'AWS/RDS',
+      MetricName: 'ACUUtilization',
+      Statistic: 'Average',
+      Period: 300,
+      Threshold: 90,
+      EvaluationPeriods: 3,
       Dimensions: [{ Name: 'DBClusterIdentifier', Value: stack.resolve(db.cluster.clusterIdentifier) }],
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [stack.resolve(topic.topicArn)],
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [stack.resolve(topic.topicArn)],
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/RDS', MetricName: 'DatabaseConnectionsBorrowLatency', Statistic: 'Average', Period: 300, Threshold: 500000, EvaluationPeriods: 3,
+      Namespace: 'AWS/RDS',
+      MetricName: 'DatabaseConnectionsBorrowLatency',
+      Statistic: 'Average',
+      Period: 300,
+      Threshold: 500000,
+      EvaluationPeriods: 3,
       Dimensions: [{ Name: 'ProxyName', Value: stack.resolve(db.proxy.dbProxyName) }],
     });
   });
