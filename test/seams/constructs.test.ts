@@ -81,7 +81,7 @@ const CONFIGURATIONS: Record<string, (stack: Stack) => void> = {
   'ProxiedDatabase with an AsyncHttpApi worker': (stack) => {
     const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
     const vpcSubnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
-    const database = new ProxiedDatabase(stack, 'Db', { vpc, vpcSubnets });
+    const database = new ProxiedDatabase(stack, 'Db', { vpc, vpcSubnets, alarms: { topic: alarmTopic(stack) } });
     new AsyncHttpApi(stack, 'Reports', { worker: handler, database, databaseSubnets: vpcSubnets, databaseUser: 'reports' });
   },
 };
