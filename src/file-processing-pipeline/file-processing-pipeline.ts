@@ -410,12 +410,14 @@ function validatePrefix(scope: Construct, prop: string, prefix: string): void {
 
 /** Non-empty, comma-free suffixes of which none ends with another (S3 rejects overlapping notification filters). */
 function validateSuffixes(scope: Construct, suffixes: string[]): void {
+  const literal = (i: number) => !Token.isUnresolved(suffixes[i]);
   suffixes.forEach((suffix, i) => {
-    if (Token.isUnresolved(suffix)) return;
-    if (suffix.length === 0 || suffix.includes(',')) {
+    if (literal(i) && (suffix.length === 0 || suffix.includes(','))) {
       throw new PatternValidationError(scope, `inputSuffixes[${i}] must be non-empty and contain no comma, got '${suffix}'`);
     }
-    const other = suffixes.findIndex((o, j) => j !== i && !Token.isUnresolved(o) && suffix.endsWith(o) && (o !== suffix || j < i));
+  });
+  suffixes.forEach((suffix, i) => {
+    const other = suffixes.findIndex((o, j) => j !== i && literal(i) && literal(j) && suffix.endsWith(o) && (o !== suffix || j < i));
     if (other >= 0) {
       throw new PatternValidationError(scope, `inputSuffixes[${i}] ('${suffix}') ends with inputSuffixes[${other}] ('${suffixes[other]}'): `
         + 'S3 rejects overlapping notification filters at deploy; keep only the shorter one');
