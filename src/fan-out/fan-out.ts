@@ -257,7 +257,8 @@ class FanOutConsumer extends Construct implements IFanOutConsumer {
     const buffer = new DeadLetteredQueue(this, 'Buffer', queueProps);
     this.queue = buffer.queue;
     this.deadLetterQueue = buffer.deadLetterQueue;
-    buffer.addConsumer(this.handlerFunction, { batchSize: props.batchSize, maxConcurrency: props.maxConcurrency, maxBatchingWindow: props.maxBatchingWindow });
+    const { batchSize, maxConcurrency, maxBatchingWindow } = props;
+    buffer.addConsumer(this.handlerFunction, { batchSize, maxConcurrency, maxBatchingWindow });
 
     if (context.topic) {
       // Raw delivery: the consumer gets the published message as the SQS body. SqsSubscription

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -9,7 +10,6 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FILE_ENV } from './runtime/env';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { PatternAlarms } from '../core/alarm-factory';
 import { AlarmsOptions } from '../core/alarms';
 import { createAccessLogsBucket, NONCURRENT_VERSION_EXPIRATION, PRIVATE_BUCKET_PROPS } from '../core/buckets';
@@ -270,7 +270,8 @@ export class FileProcessingPipeline extends Construct {
       }]);
     }
     this.notificationBus?.grantPutEventsTo(this.processorFunction);
-    uploads.addConsumer(this.processorFunction, { batchSize: props.batchSize, maxConcurrency: props.maxConcurrency, maxBatchingWindow: props.maxBatchingWindow });
+    const { batchSize, maxConcurrency, maxBatchingWindow } = props;
+    uploads.addConsumer(this.processorFunction, { batchSize, maxConcurrency, maxBatchingWindow });
   }
 
   /**
