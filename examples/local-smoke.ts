@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   console.log('\nlocal smoke:');
   for (const [name, outcome] of results) console.log(`  ${outcome instanceof Error ? 'FAIL' : 'ok  '} ${name}: ${outcome instanceof Error ? outcome.message : outcome}`);
   console.log(`  IAM: ${iam}`);
-  console.log('  not run locally yet: StaticSite (CloudFront), Database (RDS Proxy)');
+  console.log('  not run locally yet: StaticSite (CloudFront), Database (RDS Proxy), FileProcessingPipeline Thumbnails (its sharp is built for Linux arm64, as deployed; this machine is ' + process.arch + ')');
   if (results.some(([, o]) => o instanceof Error)) process.exit(1);
 }
 
