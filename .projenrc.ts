@@ -58,6 +58,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     packageName: 'cdkserverlesspatterns',
   },
 
+  // Code the constructs run at the user's synth: a jsii library ships its non-jsii dependencies
+  // bundled. AsyncHttpApi checks `requestSchema` against the JSON Schema meta-schema with the same
+  // validator its submit handler uses (which is also bundled into that handler's asset).
+  bundledDeps: ['@cfworker/json-schema@^4'],
+
   devDeps: [
     // handler and runtime-helper dependencies: bundled into assets/ or declared by the runtime package
     `@aws-lambda-powertools/logger@${POWERTOOLS}`,
@@ -74,7 +79,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/rds-signer@${AWS_SDK}`,
     `@aws-sdk/cloudfront-signer@${AWS_SDK}`,
     '@types/aws-lambda@^8.10.150',
-    '@cfworker/json-schema@^4',
     'pg@^8',
     '@types/pg@^8',
     // local AWS emulators for runtime tests (see ../shared/EMULATORS.md)
