@@ -31,7 +31,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { AsyncHttpApi, FanOut, FileProcessingPipeline, JobSchedule, SagaOrchestrator, ScheduledJob, StaticSite } from '../src';
+import { AsyncHttpApi, FanOut, FileProcessingPipeline, Handler, JobSchedule, SagaOrchestrator, ScheduledJob, StaticSite } from '../src';
 
 export interface SynthCase {
   /** The pattern's name, as in the README's constructs table. */
@@ -72,7 +72,7 @@ export const SYNTH_CASES: SynthCase[] = [
       + 'aws-sqs-lambda (queue + DLQ + worker); DynamoDB status table (on-demand, PITR) written by the worker',
     ours: (stack, i) => {
       new AsyncHttpApi(stack, `Jobs${i}`, {
-        worker: { code: userCode(), handler: 'index.handler' },
+        worker: Handler.fromCode(userCode(), { handler: 'index.handler' }),
       });
     },
     baseline: (stack, i) => baselineAsyncHttpApi(stack, `BaselineJobs${i}`),

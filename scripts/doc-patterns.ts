@@ -6,7 +6,7 @@ import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AsyncHttpApi, FanOut, FileProcessingPipeline, JobSchedule, SagaOrchestrator, ScheduledJob, StaticSite } from '../src';
+import { AsyncHttpApi, FanOut, FileProcessingPipeline, Handler, JobSchedule, SagaOrchestrator, ScheduledJob, StaticSite } from '../src';
 
 export interface DocPattern {
   /** File name under docs/patterns/ without `.md`. */
@@ -53,7 +53,7 @@ export const DOC_PATTERNS: DocPattern[] = [
   },
   {
     slug: 'async-http-api',
-    build: (stack) => new AsyncHttpApi(stack, 'Reports', { worker: { code, handler: 'index.handler' } }),
+    build: (stack) => new AsyncHttpApi(stack, 'Reports', { worker: Handler.fromCode(code, { handler: 'index.handler' }) }),
   },
   {
     slug: 'fan-out',

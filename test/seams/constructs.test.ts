@@ -16,8 +16,8 @@ import { uncoveredResources } from './edges';
 import { SeamModel } from './model';
 import { EdgeResult, evaluateModel, failuresOf, formatEdgeTable } from './simulate';
 import {
-  AsyncHttpApi, DeadLetteredQueue, FanOut, FanOutSource, FileProcessingPipeline, FunctionInvocation, JobSchedule,
-  ProxiedDatabase, SagaOrchestrator, ScheduledJob, ServerlessFunction, StaticSite,
+  AsyncHttpApi, DeadLetteredQueue, FanOut, FanOutSource, FileProcessingPipeline, FunctionInvocation, Handler, JobSchedule,
+  Notifications, ProxiedDatabase, SagaOrchestrator, ScheduledJob, ServerlessFunction, StaticSite,
 } from '../../src';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
@@ -39,14 +39,19 @@ const CONFIGURATIONS: Record<string, (stack: Stack) => void> = {
     queue.addConsumer(new ServerlessFunction(stack, 'Consumer', { ...handler, invocation: FunctionInvocation.QUEUE }));
   },
   'AsyncHttpApi': (stack) => {
-    new AsyncHttpApi(stack, 'Jobs', { worker: handler, alarmTopic: alarmTopic(stack) });
+    new AsyncHttpApi(stack, 'Jobs', { worker: Handler.fromCode(code, { handler: 'index.handler' }), alarms: { topic: alarmTopic(stack) } });
   },
-  'AsyncHttpApi with completion notices on a topic and a bus': (stack) => {
+  'AsyncHttpApi with notices on a topic of its own (customer key)': (stack) => {
+    new AsyncHttpApi(stack, 'Jobs', { worker: Handler.fromCode(code, { handler: 'index.handler' }), notifications: Notifications.sns() });
+  },
+  'AsyncHttpApi with notices on a given topic with a customer key': (stack) => {
     new AsyncHttpApi(stack, 'Jobs', {
-      worker: handler,
-      completionTopic: new sns.Topic(stack, 'Done', { masterKey: new kms.Key(stack, 'DoneKey', { enableKeyRotation: true }) }),
-      completionEventBus: new events.EventBus(stack, 'Bus'),
+      worker: Handler.fromCode(code, { handler: 'index.handler' }),
+      notifications: Notifications.sns(new sns.Topic(stack, 'Done', { masterKey: new kms.Key(stack, 'DoneKey', { enableKeyRotation: true }) })),
     });
+  },
+  'AsyncHttpApi with notices on a bus': (stack) => {
+    new AsyncHttpApi(stack, 'Jobs', { worker: Handler.fromCode(code, { handler: 'index.handler' }), notifications: Notifications.eventBridge(new events.EventBus(stack, 'Bus')) });
   },
   'FanOut (SNS)': (stack) => {
     new FanOut(stack, 'Orders', { consumers: [{ name: 'inventory', handler }], alarmTopic: alarmTopic(stack) });
@@ -82,7 +87,7 @@ const CONFIGURATIONS: Record<string, (stack: Stack) => void> = {
     const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
     const vpcSubnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
     const database = new ProxiedDatabase(stack, 'Db', { vpc, vpcSubnets });
-    new AsyncHttpApi(stack, 'Reports', { worker: handler, database, databaseSubnets: vpcSubnets, databaseUser: 'reports' });
+    new AsyncHttpApi(stack, 'Reports', { worker: Handler.fromCode(code, { handler: 'index.handler' }), database, databaseSubnets: vpcSubnets, databaseUser: 'reports' });
   },
 };
 
