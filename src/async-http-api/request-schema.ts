@@ -28,7 +28,9 @@ export function validateRequestSchema(scope: IConstruct, prop: string, schema: {
   }
   const result = metaSchemaValidator().validate(copy);
   if (!result.valid) {
-    const problems = leafErrors(result.errors).map((e) => `${pathOf(prop, e.instanceLocation)}: ${e.error}`);
+    const byLocation = new Map<string, string[]>();
+    for (const e of leafErrors(result.errors)) byLocation.set(e.instanceLocation, [...(byLocation.get(e.instanceLocation) ?? []), e.error.replace(/\.$/, '')]);
+    const problems = [...byLocation].map(([at, messages]) => `${pathOf(prop, at)} is ${JSON.stringify(valueAt(copy, at))}: ${messages.join('; ')}`);
     throw new PatternValidationError(scope, `${prop} is not a valid JSON Schema (draft ${REQUEST_SCHEMA_DRAFT}): ${problems.join('; ')}`);
   }
   // The submit handler resolves `$ref`s when a body reaches them and fails that request: find them now.
@@ -61,6 +63,16 @@ function unresolvedRefs(value: unknown, lookup: Record<string, unknown>, at: str
     found.push(...unresolvedRefs(child, lookup, `${at}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`));
   }
   return found;
+}
+
+/** The value at a JSON pointer `#/a/b` of `root`. */
+function valueAt(root: unknown, location: string): unknown {
+  let value: unknown = root;
+  for (const token of location.replace(/^#\/?/, '').split('/').filter((t) => t !== '')) {
+    const key = decodeURIComponent(token).replace(/~1/g, '/').replace(/~0/g, '~');
+    value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  }
+  return value;
 }
 
 /** `requestSchema/properties/name/type` for instance location `#/properties/name/type`. */
