@@ -43,7 +43,7 @@ export class AsyncHttpApiExampleStack extends Stack {
     });
 
     this.pythonApi = new AsyncHttpApi(this, 'WordCounts', {
-      worker: Handler.fromAsset(PYTHON_WORKER_DIR, { runtime: lambda.Runtime.PYTHON_3_13, handler: 'app.handler' }),
+      worker: Handler.fromAsset(PYTHON_WORKER_DIR, { runtime: lambda.Runtime.PYTHON_3_14, handler: 'app.handler' }),
       requestSchema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } },
       alarms: { topic: props.alarmTopic },
     });

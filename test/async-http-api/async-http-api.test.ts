@@ -459,11 +459,11 @@ describe('AsyncHttpApi infrastructure', () => {
 
   test('the Python reference worker: Handler.fromAsset with the Python runtime, no Node.js options', () => {
     const { template } = build({
-      worker: Handler.fromAsset(path.join(__dirname, '..', '..', 'examples', 'python-worker'), { runtime: lambda.Runtime.PYTHON_3_13, handler: 'app.handler' }),
+      worker: Handler.fromAsset(path.join(__dirname, '..', '..', 'examples', 'python-worker'), { runtime: lambda.Runtime.PYTHON_3_14, handler: 'app.handler' }),
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'Default/Reports: runs jobs from the queue',
-      Runtime: 'python3.13',
+      Runtime: 'python3.14',
       Handler: 'app.handler',
       Timeout: 300,
       Environment: { Variables: Match.objectLike({ MAX_RECEIVE_COUNT: '5', NODE_OPTIONS: Match.absent() }) },
