@@ -274,7 +274,11 @@ export class AsyncHttpApi extends Construct {
     this.workerFunction.addEnvironment(ENV.MAX_RECEIVE_COUNT, String(jobsQueue.maxReceiveCount));
     this.jobsTable.grant(this.workerFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     notices.grant(this.workerFunction);
-    jobsQueue.addConsumer(this.workerFunction, { batchSize: props.batchSize, maxBatchingWindow: props.maxBatchingWindow, maxConcurrency: props.maxConcurrency });
+    jobsQueue.addConsumer(this.workerFunction, {
+      batchSize: props.batchSize,
+      maxBatchingWindow: props.maxBatchingWindow,
+      maxConcurrency: props.maxConcurrency,
+    });
 
     const apiFunction = (fnId: string, part: string, fnProps: Omit<ServerlessFunctionProps, 'handler'>, offByDefault: string[]): ServerlessFunction => {
       const full: ServerlessFunctionProps = {

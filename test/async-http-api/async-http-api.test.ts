@@ -174,7 +174,9 @@ describe('AsyncHttpApi infrastructure', () => {
     expect(api.notificationTopic).toBeUndefined();
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'Default/Reports: runs jobs from the queue',
-      Environment: { Variables: Match.objectLike({ COMPLETION_EVENT_BUS_NAME: stack.resolve(bus.eventBusName), COMPLETION_TOPIC_ARN: Match.absent() }) },
+      Environment: {
+        Variables: Match.objectLike({ COMPLETION_EVENT_BUS_NAME: stack.resolve(bus.eventBusName), COMPLETION_TOPIC_ARN: Match.absent() }),
+      },
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [stack.resolve(api.workerFunction.role!.roleName)],
