@@ -72,7 +72,7 @@ export const SYNTH_CASES: SynthCase[] = [
       + 'aws-sqs-lambda (queue + DLQ + worker); DynamoDB status table (on-demand, PITR) written by the worker',
     ours: (stack, i) => {
       new AsyncHttpApi(stack, `Jobs${i}`, {
-        worker: { code: userCode(), handler: 'index.handler' },
+        worker: Handler.fromCode(userCode(), { handler: 'index.handler' }),
       });
     },
     baseline: (stack, i) => baselineAsyncHttpApi(stack, `BaselineJobs${i}`),

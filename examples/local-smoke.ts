@@ -1,7 +1,8 @@
 /**
  * The main job's second half: runs the synthesized example app (cdk.out) in the local cloud and
  * exercises each pattern it emulates end to end, with the app's real handlers:
- *   - AsyncHttpApiExample: POST /jobs (as an IAM caller), then GET /jobs/{jobId} until SUCCEEDED;
+ *   - AsyncHttpApiExample: POST /jobs (as an IAM caller), then GET /jobs/{jobId} until SUCCEEDED
+ *     (the WordCounts API, whose worker is Python, is listed as not run locally yet);
  *   - FanOutExample: publish an order, see every consumer run (and the filter keep one out);
  *   - FileProcessingPipelineExample: upload a CSV, read the JSON Lines output and the notice;
  *   - ScheduledJobExample: fire the nightly schedule, see its handler succeed;
@@ -41,6 +42,17 @@ async function asyncHttpApi(cloud: LocalCloud): Promise<string> {
   const denied = await cloud.invokeHttp(api, { method: 'GET', path: `/jobs/${jobId}` });
   if (denied.statusCode !== 403) throw new Error(`GET without a caller answered ${denied.statusCode}, not 403`);
   return `job ${jobId} SUCCEEDED (total ${job.result.total}); unsigned GET -> 403`;
+}
+
+/** The AsyncHttpApis of the smoked stacks whose worker runs Python, which the local cloud does not run yet. */
+function pythonApis(cloud: LocalCloud): string[] {
+  return cloud.stacks.filter((s) => STACKS.includes(s.id)).flatMap((stack) => {
+    const resources = Object.entries(stack.template.Resources ?? {});
+    return resources
+      .filter(([, r]) => r.Type === 'AWS::Lambda::Function' && String(r.Properties?.Runtime ?? '').startsWith('python')
+        && (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.JOBS_TABLE_NAME !== undefined)
+      .map(([id, r]) => `${stack.id}/${String(r.Metadata?.['aws:cdk:path'] ?? id).split('/').slice(1, -2).join('/') || id}`);
+  });
 }
 
 async function fanOut(cloud: LocalCloud): Promise<string> {
@@ -139,6 +151,7 @@ async function main(): Promise<void> {
   for (const [name, outcome] of results) console.log(`  ${outcome instanceof Error ? 'FAIL' : 'ok  '} ${name}: ${outcome instanceof Error ? outcome.message : outcome}`);
   console.log(`  IAM: ${iam}`);
   console.log('  not run locally yet: StaticSite (CloudFront), Database (RDS Proxy), FileProcessingPipeline Thumbnails (its sharp is built for Linux arm64, as deployed; this machine is ' + process.arch + ')');
+  for (const api of pythonApis(cloud)) console.log(`  not run locally yet: ${api} (Python)`);
   if (results.some(([, o]) => o instanceof Error)) process.exit(1);
 }
 

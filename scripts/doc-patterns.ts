@@ -53,7 +53,7 @@ export const DOC_PATTERNS: DocPattern[] = [
   },
   {
     slug: 'async-http-api',
-    build: (stack) => new AsyncHttpApi(stack, 'Reports', { worker: { code, handler: 'index.handler' } }),
+    build: (stack) => new AsyncHttpApi(stack, 'Reports', { worker: Handler.fromCode(code, { handler: 'index.handler' }) }),
   },
   {
     slug: 'fan-out',

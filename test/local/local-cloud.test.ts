@@ -202,7 +202,11 @@ describe('the example app in the local cloud', () => {
     expect(cloud.stacks.map((s) => s.id)).toEqual([
       'SharedExample', 'AsyncHttpApiExample', 'FanOutExample', 'FileProcessingPipelineExample', 'ScheduledJobExample', 'SagaOrchestratorExample',
     ]);
-    expect(cloud.unsupported).toEqual([]);
+    // Only the Python worker of the WordCounts AsyncHttpApi (and its event source) is not run locally yet.
+    expect(cloud.unsupported.map((u) => `${u.stack}/${u.logicalId}: ${u.reason}`)).toEqual([
+      expect.stringMatching(/^AsyncHttpApiExample\/WordCountsWorker[0-9A-F]{8}: runtime python3.14 is not run locally/),
+      expect.stringMatching(/^AsyncHttpApiExample\/WordCountsWorkerSqsEventSource.*: its function AsyncHttpApiExample-WordCountsWorker[0-9A-F]{8} does not run locally/),
+    ]);
   });
 
   test('denied no SDK call of a function: every handler\'s calls are within its role\'s grants', () => {

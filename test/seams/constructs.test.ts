@@ -39,14 +39,19 @@ const CONFIGURATIONS: Record<string, (stack: Stack) => void> = {
     queue.addConsumer(new ServerlessFunction(stack, 'Consumer', { ...handler, invocation: FunctionInvocation.QUEUE }));
   },
   'AsyncHttpApi': (stack) => {
-    new AsyncHttpApi(stack, 'Jobs', { worker: handler, alarmTopic: alarmTopic(stack) });
+    new AsyncHttpApi(stack, 'Jobs', { worker: Handler.fromCode(code, { handler: 'index.handler' }), alarms: { topic: alarmTopic(stack) } });
   },
-  'AsyncHttpApi with completion notices on a topic and a bus': (stack) => {
+  'AsyncHttpApi with notices on a topic of its own (customer key)': (stack) => {
+    new AsyncHttpApi(stack, 'Jobs', { worker: Handler.fromCode(code, { handler: 'index.handler' }), notifications: Notifications.sns() });
+  },
+  'AsyncHttpApi with notices on a given topic with a customer key': (stack) => {
     new AsyncHttpApi(stack, 'Jobs', {
-      worker: handler,
-      completionTopic: new sns.Topic(stack, 'Done', { masterKey: new kms.Key(stack, 'DoneKey', { enableKeyRotation: true }) }),
-      completionEventBus: new events.EventBus(stack, 'Bus'),
+      worker: Handler.fromCode(code, { handler: 'index.handler' }),
+      notifications: Notifications.sns(new sns.Topic(stack, 'Done', { masterKey: new kms.Key(stack, 'DoneKey', { enableKeyRotation: true }) })),
     });
+  },
+  'AsyncHttpApi with notices on a bus': (stack) => {
+    new AsyncHttpApi(stack, 'Jobs', { worker: Handler.fromCode(code, { handler: 'index.handler' }), notifications: Notifications.eventBridge(new events.EventBus(stack, 'Bus')) });
   },
   'FanOut (SNS)': (stack) => {
     new FanOut(stack, 'Orders', { consumers: [{ name: 'inventory', handler: Handler.fromCode(code, { handler: 'index.handler' }) }], alarms: { topic: alarmTopic(stack) } });
@@ -89,7 +94,7 @@ const CONFIGURATIONS: Record<string, (stack: Stack) => void> = {
     const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
     const vpcSubnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
     const database = new ProxiedDatabase(stack, 'Db', { vpc, vpcSubnets, alarms: { topic: alarmTopic(stack) } });
-    new AsyncHttpApi(stack, 'Reports', { worker: handler, database, databaseSubnets: vpcSubnets, databaseUser: 'reports' });
+    new AsyncHttpApi(stack, 'Reports', { worker: Handler.fromCode(code, { handler: 'index.handler' }), database, databaseSubnets: vpcSubnets, databaseUser: 'reports' });
   },
 };
 
