@@ -1,6 +1,7 @@
 import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -325,7 +326,7 @@ export class TableChangeHandler extends Construct {
         retryAttempts: props.retryAttempts ?? TABLE_CHANGE_DEFAULTS.retryAttempts,
         maxRecordAge: props.maxRecordAge ?? TABLE_CHANGE_DEFAULTS.maxRecordAge,
         parallelizationFactor: props.parallelizationFactor,
-        onFailure: new eventSources.SqsDlq(this.failureQueue),
+        onFailure: new FailureQueueDestination(this.failureQueue, props.encryptionKey),
         filters: filterCriteriaOf(kind, filters),
       });
       const before = new Set(fn.node.children);
@@ -413,4 +414,20 @@ export class TableChangeHandler extends Construct {
 function filterCriteriaOf(kind: ChangeKind, filters: TableChangeFilter[]): { [key: string]: unknown }[] {
   const image = Object.assign({}, ...filters.map((f) => f._pattern())) as { [attribute: string]: unknown };
   return kind.patterns.map((pattern) => lambda.FilterCriteria.filter(filters.length === 0 ? pattern : { ...pattern, dynamodb: { [kind.image]: image } }));
+}
+
+/**
+ * The mappings' on-failure destination, granted as narrowly as SQS needs: Lambda sends the
+ * on-failure record with the function's role, which needs `sqs:SendMessage` on the queue and, for
+ * a customer key, `kms:GenerateDataKey` + `kms:Decrypt` (aws-cdk-lib's `SqsDlq` grants
+ * `sqs:GetQueueAttributes`/`GetQueueUrl` and `kms:ReEncrypt*`/`GenerateDataKey*` as well).
+ */
+class FailureQueueDestination implements lambda.IEventSourceDlq {
+  constructor(private readonly queue: sqs.IQueue, private readonly key?: kms.IKey) {}
+
+  public bind(_target: lambda.IEventSourceMapping, targetHandler: lambda.IFunction): lambda.DlqDestinationConfig {
+    targetHandler.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }));
+    this.key?.grant(targetHandler, 'kms:GenerateDataKey', 'kms:Decrypt');
+    return { destination: this.queue.queueArn };
+  }
 }
