@@ -376,7 +376,9 @@ export class TableChangeHandler extends Construct {
    * @param options period, statistic, label...
    */
   public metricFailedBatches(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.failureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM, ...options });
+    return this.failureQueue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM, ...options,
+    });
   }
 
   /** The table as DynamoEventSource takes it: with its NEW_AND_OLD_IMAGES stream, enabled here if the app owns the table. */
@@ -413,7 +415,9 @@ export class TableChangeHandler extends Construct {
 /** The FilterCriteria of one kind of change: its patterns, each with every attribute filter on the kind's image. */
 function filterCriteriaOf(kind: ChangeKind, filters: TableChangeFilter[]): { [key: string]: unknown }[] {
   const image = Object.assign({}, ...filters.map((f) => f._pattern())) as { [attribute: string]: unknown };
-  return kind.patterns.map((pattern) => lambda.FilterCriteria.filter(filters.length === 0 ? pattern : { ...pattern, dynamodb: { [kind.image]: image } }));
+  return kind.patterns.map((pattern) => lambda.FilterCriteria.filter(
+    filters.length === 0 ? pattern : { ...pattern, dynamodb: { [kind.image]: image } },
+  ));
 }
 
 /**

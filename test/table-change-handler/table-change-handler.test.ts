@@ -1,5 +1,5 @@
-import { Annotations as AssertAnnotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations as AssertAnnotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -189,7 +189,12 @@ describe('TableChangeHandler', () => {
     template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
     expect(changes.alarms).toHaveLength(3);
     template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', {
-      MetricName: 'IteratorAge', Statistic: 'Maximum', Threshold: 15 * 60 * 1000, EvaluationPeriods: 5, Period: 60, ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      MetricName: 'IteratorAge',
+      Statistic: 'Maximum',
+      Threshold: 15 * 60 * 1000,
+      EvaluationPeriods: 5,
+      Period: 60,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       AlarmActions: [stack.resolve(topic.topicArn)],
     }, 2);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -268,7 +273,10 @@ describe('TableChangeHandler', () => {
     const stack = new Stack(app, 'Nag', { env: { account: '123456789012', region: 'eu-west-1' } });
     new TableChangeHandler(stack, 'Users', {
       table: usersTable(stack),
-      onInsert: fn(), onModify: fn(), onRemove: fn(), onExpire: fn(),
+      onInsert: fn(),
+      onModify: fn(),
+      onRemove: fn(),
+      onExpire: fn(),
       encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }),
       alarms: { topic: new sns.Topic(stack, 'Alarms', { enforceSSL: true, masterKey: new kms.Key(stack, 'TopicKey', { enableKeyRotation: true }) }) },
     });
