@@ -92,8 +92,19 @@ export interface TableChangeHandlerProps {
    */
   readonly onExpire?: Handler;
   /**
+   * Runs for every change (insert, modify, user delete and TTL delete) in one function, in stream
+   * order: what a projection (CQRS read model) or a replication needs, since changes of one item
+   * handled by separate functions may be applied out of order. The runtime helper's `change.kind`
+   * tells the kinds apart. May be combined with the handlers of single kinds (each is one more
+   * reader of the stream).
+   *
+   * @default - no handler of every change
+   */
+  readonly onChange?: Handler;
+  /**
    * Conditions on the item's attributes that every handler's records must meet (all of them),
-   * on the new item for `onInsert`/`onModify` and on the old item for `onRemove`/`onExpire`.
+   * on the new item for `onInsert`/`onModify` and on the old item for `onRemove`/`onExpire`
+   * (`onChange`: the new item of inserts and modifications, the old item of deletes).
    * Lambda drops the other records before invoking.
    *
    * @default - every change of the handled kinds
@@ -146,7 +157,7 @@ export interface TableChangeHandlerProps {
   readonly encryptionKey?: kms.IKey;
   /**
    * The alarms: `<Handler>.IteratorAge` (per handler: `OnInsert`, `OnModify`, `OnRemove`,
-   * `OnExpire`; the last record read is older than 15 minutes for 5 minutes, threshold in
+   * `OnExpire`, `OnChange`; the last record read is older than 15 minutes for 5 minutes, threshold in
    * milliseconds), `FailureQueue.FailedBatches` (a batch in the failure queue) and each built
    * function's `ErrorRate` (off by default: a failing batch is retried and bisected, and what is
    * left of it reaches the failure queue, which alarms) and `Duration` (off by default).
@@ -158,41 +169,55 @@ export interface TableChangeHandlerProps {
 
 /** One handled kind of change: its prop, construct id and the FilterCriteria patterns. */
 interface ChangeKind {
-  readonly prop: 'onInsert' | 'onModify' | 'onRemove' | 'onExpire';
-  readonly part: 'OnInsert' | 'OnModify' | 'OnRemove' | 'OnExpire';
-  readonly image: 'NewImage' | 'OldImage';
+  readonly prop: 'onInsert' | 'onModify' | 'onRemove' | 'onExpire' | 'onChange';
+  readonly part: 'OnInsert' | 'OnModify' | 'OnRemove' | 'OnExpire' | 'OnChange';
   readonly what: string;
-  /** The patterns (any of them matches) before the attribute filters are added. */
-  readonly patterns: { [key: string]: unknown }[];
+  /** The patterns (any of them matches) before the attribute filters are added, with the image the filters apply to. */
+  readonly patterns: { readonly pattern: { [key: string]: unknown }; readonly image: 'NewImage' | 'OldImage' }[];
+  /** Without attribute filters, every record: no FilterCriteria. */
+  readonly everything?: boolean;
 }
 
 /** The identity DynamoDB's TTL process writes on its deletes (DynamoDB Developer Guide, "TTL and DynamoDB Streams"). */
 const TTL_PRINCIPAL = 'dynamodb.amazonaws.com';
 
+const INSERT = { eventName: lambda.FilterRule.isEqual('INSERT') };
+const MODIFY = { eventName: lambda.FilterRule.isEqual('MODIFY') };
 const KINDS: ChangeKind[] = [
-  { prop: 'onInsert', part: 'OnInsert', image: 'NewImage', what: 'new items', patterns: [{ eventName: lambda.FilterRule.isEqual('INSERT') }] },
-  { prop: 'onModify', part: 'OnModify', image: 'NewImage', what: 'changed items', patterns: [{ eventName: lambda.FilterRule.isEqual('MODIFY') }] },
+  { prop: 'onInsert', part: 'OnInsert', what: 'new items', patterns: [{ pattern: INSERT, image: 'NewImage' }] },
+  { prop: 'onModify', part: 'OnModify', what: 'changed items', patterns: [{ pattern: MODIFY, image: 'NewImage' }] },
   {
     prop: 'onRemove',
     part: 'OnRemove',
-    image: 'OldImage',
     what: 'items deleted by users (not by TTL)',
     // A user's delete has no userIdentity; only TTL deletes carry one today. The second pattern keeps
     // a delete by any other principal DynamoDB may name in future a user delete, not a dropped one.
     patterns: [
-      { eventName: lambda.FilterRule.isEqual('REMOVE'), userIdentity: { type: lambda.FilterRule.notExists() } },
-      { eventName: lambda.FilterRule.isEqual('REMOVE'), userIdentity: { principalId: lambda.FilterRule.notEquals(TTL_PRINCIPAL) } },
+      { pattern: { eventName: lambda.FilterRule.isEqual('REMOVE'), userIdentity: { type: lambda.FilterRule.notExists() } }, image: 'OldImage' },
+      { pattern: { eventName: lambda.FilterRule.isEqual('REMOVE'), userIdentity: { principalId: lambda.FilterRule.notEquals(TTL_PRINCIPAL) } }, image: 'OldImage' },
     ],
   },
   {
     prop: 'onExpire',
     part: 'OnExpire',
-    image: 'OldImage',
     what: 'items deleted by TTL',
     patterns: [{
-      eventName: lambda.FilterRule.isEqual('REMOVE'),
-      userIdentity: { type: lambda.FilterRule.isEqual('Service'), principalId: lambda.FilterRule.isEqual(TTL_PRINCIPAL) },
+      pattern: {
+        eventName: lambda.FilterRule.isEqual('REMOVE'),
+        userIdentity: { type: lambda.FilterRule.isEqual('Service'), principalId: lambda.FilterRule.isEqual(TTL_PRINCIPAL) },
+      },
+      image: 'OldImage',
     }],
+  },
+  {
+    prop: 'onChange',
+    part: 'OnChange',
+    what: 'every change',
+    everything: true,
+    patterns: [
+      { pattern: { eventName: lambda.FilterRule.or('INSERT', 'MODIFY') }, image: 'NewImage' },
+      { pattern: { eventName: lambda.FilterRule.isEqual('REMOVE') }, image: 'OldImage' },
+    ],
   },
 ];
 
@@ -204,7 +229,7 @@ const READERS = new WeakMap<object, number>();
  * `onModify`, `onRemove` for deletes by users, `onExpire` for TTL deletes), each fed by its own
  * DynamoDB Streams event source mapping whose FilterCriteria let only its kind of record (and the
  * optional attribute `filters`) through, so a handler is never invoked for a change it does not
- * handle.
+ * handle; or `onChange`, one function for every change in stream order (projections).
  *
  * Each mapping bisects a failing batch, takes partial batch responses (ReportBatchItemFailures),
  * retries 3 times and gives up on records older than 6 hours; then the on-failure record (the
@@ -243,12 +268,18 @@ export class TableChangeHandler extends Construct {
    */
   public readonly onExpireFunction?: lambda.Function;
   /**
+   * The function handling every change.
+   *
+   * @default - undefined without onChange
+   */
+  public readonly onChangeFunction?: lambda.Function;
+  /**
    * Where every mapping sends the on-failure record of a batch it gave up on (after
    * `retryAttempts` or `maxRecordAge`). The record's `requestContext.functionArn` names the
    * handler, `DDBStreamBatchInfo` the shard and sequence numbers to read from the stream.
    */
   public readonly failureQueue: sqs.Queue;
-  /** The event source mappings, one per handler, in the order onInsert, onModify, onRemove, onExpire. */
+  /** The event source mappings, one per handler, in the order onInsert, onModify, onRemove, onExpire, onChange. */
   public readonly eventSourceMappings: lambda.EventSourceMapping[];
   /** Every alarm created (see `alarms` in the props). */
   public readonly alarms: cloudwatch.Alarm[];
@@ -258,7 +289,7 @@ export class TableChangeHandler extends Construct {
     super(scope, id);
     const given = KINDS.filter((k) => props[k.prop] !== undefined);
     if (given.length === 0) {
-      throw new PatternValidationError(this, 'give at least one of onInsert, onModify, onRemove or onExpire: without a handler no change is handled');
+      throw new PatternValidationError(this, 'give at least one of onInsert, onModify, onRemove, onExpire or onChange: without a handler no change is handled');
     }
     validateIntegerRange(this, 'batchSize', props.batchSize, 1, TABLE_CHANGE_DEFAULTS.maxBatchSize);
     validateWholeSeconds(this, 'maxBatchingWindow', props.maxBatchingWindow, Duration.seconds(0), Duration.minutes(5));
@@ -344,6 +375,7 @@ export class TableChangeHandler extends Construct {
       if (kind.prop === 'onModify') this.onModifyFunction = fn;
       if (kind.prop === 'onRemove') this.onRemoveFunction = fn;
       if (kind.prop === 'onExpire') this.onExpireFunction = fn;
+      if (kind.prop === 'onChange') this.onChangeFunction = fn;
     }
     this.eventSourceMappings = mappings;
     alarms.forPart('FailureQueue').create(this, 'FailedBatchesAlarm', 'FailedBatches', {
@@ -413,10 +445,11 @@ export class TableChangeHandler extends Construct {
 }
 
 /** The FilterCriteria of one kind of change: its patterns, each with every attribute filter on the kind's image. */
-function filterCriteriaOf(kind: ChangeKind, filters: TableChangeFilter[]): { [key: string]: unknown }[] {
-  const image = Object.assign({}, ...filters.map((f) => f._pattern())) as { [attribute: string]: unknown };
-  return kind.patterns.map((pattern) => lambda.FilterCriteria.filter(
-    filters.length === 0 ? pattern : { ...pattern, dynamodb: { [kind.image]: image } },
+function filterCriteriaOf(kind: ChangeKind, filters: TableChangeFilter[]): { [key: string]: unknown }[] | undefined {
+  if (filters.length === 0 && kind.everything) return undefined;
+  const conditions = Object.assign({}, ...filters.map((f) => f._pattern())) as { [attribute: string]: unknown };
+  return kind.patterns.map(({ pattern, image }) => lambda.FilterCriteria.filter(
+    filters.length === 0 ? pattern : { ...pattern, dynamodb: { [image]: conditions } },
   ));
 }
 

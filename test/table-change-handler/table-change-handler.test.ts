@@ -79,6 +79,22 @@ describe('TableChangeHandler', () => {
     ]);
   });
 
+  test('onChange: one mapping for every change without FilterCriteria; with filters, the new image of inserts and modifications, the old image of deletes', () => {
+    const stack = new Stack();
+    const all = new TableChangeHandler(stack, 'All', { table: usersTable(stack), onChange: fn() });
+    const filtered = new TableChangeHandler(stack, 'Orders', {
+      table: new dynamodb.Table(stack, 'OrdersTable', { partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING } }),
+      onChange: fn(),
+      filters: [TableChangeFilter.attributePrefix('pk', 'ORDER#')],
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionName: stack.resolve(all.onChangeFunction!.functionName), FilterCriteria: Match.absent() });
+    expect(patternsOf(template, stack, filtered.onChangeFunction!)).toEqual([
+      { eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { pk: { S: [{ prefix: 'ORDER#' }] } } } },
+      { eventName: ['REMOVE'], dynamodb: { OldImage: { pk: { S: [{ prefix: 'ORDER#' }] } } } },
+    ]);
+  });
+
   test('attribute filters apply to the new image for inserts and modifications and to the old image for deletes', () => {
     const stack = new Stack();
     const changes = new TableChangeHandler(stack, 'Users', {
@@ -287,7 +303,7 @@ describe('TableChangeHandler', () => {
     test('fails without any handler, naming the props', () => {
       const stack = new Stack();
       expect(() => new TableChangeHandler(stack, 'Users', { table: usersTable(stack) }))
-        .toThrow(/Default\/Users: give at least one of onInsert, onModify, onRemove or onExpire/);
+        .toThrow(/Default\/Users: give at least one of onInsert, onModify, onRemove, onExpire or onChange/);
     });
 
     test('fails on an imported table without its stream ARN, telling how to import it', () => {
