@@ -4,9 +4,10 @@
  */
 import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AsyncHttpApi, FanOut, FileProcessingPipeline, JobSchedule, SagaOrchestrator, ScheduledJob, StaticSite } from '../src';
+import { AsyncHttpApi, FanOut, FileProcessingPipeline, Handler, JobSchedule, SagaOrchestrator, ScheduledJob, StaticSite, TableChangeHandler } from '../src';
 
 export interface DocPattern {
   /** File name under docs/patterns/ without `.md`. */
@@ -62,6 +63,14 @@ export const DOC_PATTERNS: DocPattern[] = [
         { name: 'inventory', handler: { code, handler: 'index.handler' } },
         { name: 'email', handler: { code, handler: 'index.handler' }, filterPolicy: { status: sns.SubscriptionFilter.stringFilter({ allowlist: ['created'] }) } },
       ],
+    }),
+  },
+  {
+    slug: 'table-change-handler',
+    build: (stack) => new TableChangeHandler(stack, 'Users', {
+      table: new dynamodb.Table(stack, 'UsersTable', { partitionKey: { name: 'userId', type: dynamodb.AttributeType.STRING }, timeToLiveAttribute: 'expiresAt' }),
+      onInsert: Handler.fromCode(code, { handler: 'index.handler' }),
+      onExpire: Handler.fromCode(code, { handler: 'index.handler' }),
     }),
   },
 ];

@@ -158,7 +158,8 @@ describeWithDynamoDbLocal('TableChangeHandler example on DynamoDB Local streams 
     }
   }
 
-  const names = (events: DynamoDbStreamEvent[]) => events.map((e) => e.Records.map((r) => `${r.eventName} ${Object.values(r.dynamodb.Keys!)[0] && (Object.values(r.dynamodb.Keys!)[0] as { S: string }).S}`));
+  const keyOf = (r: DynamoDbStreamEvent['Records'][number]) => (Object.values(r.dynamodb.Keys!)[0] as { S: string }).S;
+  const names = (events: DynamoDbStreamEvent[]) => events.map((e) => e.Records.map((r) => `${r.eventName} ${keyOf(r)}`));
 
   test('welcome e-mail: exactly one e-mail per new user, although the function fails after sending and the batch is redelivered; profile changes never reach it', async () => {
     const { stack, template } = exampleTemplate();
