@@ -7,6 +7,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
 import { AsyncHttpApi, FanOut, FileProcessingPipeline, Handler, JobSchedule, SagaOrchestrator, ScheduledJob, StaticSite, TableChangeHandler } from '../src';
 
 export interface DocPattern {
@@ -67,10 +68,14 @@ export const DOC_PATTERNS: DocPattern[] = [
   },
   {
     slug: 'table-change-handler',
-    build: (stack) => new TableChangeHandler(stack, 'Users', {
-      table: new dynamodb.Table(stack, 'UsersTable', { partitionKey: { name: 'userId', type: dynamodb.AttributeType.STRING }, timeToLiveAttribute: 'expiresAt' }),
-      onInsert: Handler.fromCode(code, { handler: 'index.handler' }),
-      onExpire: Handler.fromCode(code, { handler: 'index.handler' }),
-    }),
+    build: (stack) => {
+      // The table and the pattern in one scope, so the diagram (which drops the first path segment) shows the table.
+      const app = new Construct(stack, 'Users');
+      new TableChangeHandler(app, 'Welcome', {
+        table: new dynamodb.Table(app, 'Table', { partitionKey: { name: 'userId', type: dynamodb.AttributeType.STRING }, timeToLiveAttribute: 'expiresAt' }),
+        onInsert: Handler.fromCode(code, { handler: 'index.handler' }),
+        onExpire: Handler.fromCode(code, { handler: 'index.handler' }),
+      });
+    },
   },
 ];
