@@ -152,7 +152,9 @@ describeWithDynamoDbLocal('TableChangeHandler example on DynamoDB Local streams 
   async function receiveAll(queueUrl: string): Promise<Json[]> {
     const bodies: Json[] = [];
     for (;;) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: bodies.length ? 0 : 1 }));
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({
+        QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: bodies.length ? 0 : 1,
+      }));
       if (Messages.length === 0) return bodies;
       bodies.push(...Messages.map((m) => JSON.parse(m.Body!)));
     }
