@@ -19,6 +19,7 @@ import { FileProcessingPipelineExampleStack } from './file-processing-pipeline/s
 import { SagaOrchestratorExampleStack } from './saga-orchestrator/stack';
 import { ScheduledJobExampleStack } from './scheduled-job/stack';
 import { StaticSiteExampleStack } from './static-site/stack';
+import { TableChangeHandlerExampleStack } from './table-change/stack';
 import { nagFindings } from '../test/helpers/nag';
 
 export function buildExampleApp(outdir?: string): App {
@@ -39,6 +40,7 @@ export function buildExampleApp(outdir?: string): App {
   new SagaOrchestratorExampleStack(app, 'SagaOrchestratorExample', { env, alarmTopic });
   new StaticSiteExampleStack(app, 'StaticSiteExample', { env, alarmTopic });
   new DatabaseExampleStack(app, 'DatabaseExample', { env, alarmTopic });
+  new TableChangeHandlerExampleStack(app, 'TableChangeHandlerExample', { env, alarmTopic });
 
   // The platform team's guardrails: every stack must pass them (errors fail the main job).
   Aspects.of(app).add(new ServerlessDefaults({ arm64RuntimeFamilies: [lambda.RuntimeFamily.NODEJS] }));

@@ -4,9 +4,11 @@
  */
 import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AsyncHttpApi, FanOut, FileProcessingPipeline, Handler, JobSchedule, SagaOrchestrator, ScheduledJob, StaticSite } from '../src';
+import { Construct } from 'constructs';
+import { AsyncHttpApi, FanOut, FileProcessingPipeline, Handler, JobSchedule, SagaOrchestrator, ScheduledJob, StaticSite, TableChangeHandler } from '../src';
 
 export interface DocPattern {
   /** File name under docs/patterns/ without `.md`. */
@@ -63,5 +65,17 @@ export const DOC_PATTERNS: DocPattern[] = [
         { name: 'email', handler: Handler.fromCode(code, { handler: 'index.handler' }), filterPolicy: { status: sns.SubscriptionFilter.stringFilter({ allowlist: ['created'] }) } },
       ],
     }),
+  },
+  {
+    slug: 'table-change-handler',
+    build: (stack) => {
+      // The table and the pattern in one scope, so the diagram (which drops the first path segment) shows the table.
+      const app = new Construct(stack, 'Users');
+      new TableChangeHandler(app, 'Welcome', {
+        table: new dynamodb.Table(app, 'Table', { partitionKey: { name: 'userId', type: dynamodb.AttributeType.STRING }, timeToLiveAttribute: 'expiresAt' }),
+        onInsert: Handler.fromCode(code, { handler: 'index.handler' }),
+        onExpire: Handler.fromCode(code, { handler: 'index.handler' }),
+      });
+    },
   },
 ];

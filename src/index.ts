@@ -13,5 +13,6 @@ export * from './saga-orchestrator';
 export * from './fan-out';
 export * from './file-processing-pipeline';
 export * from './static-site';
+export * from './table-change-handler';
 export * from './guardrails';
 export * from './core/database';

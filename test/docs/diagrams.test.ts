@@ -33,6 +33,7 @@ describe('pattern diagrams', () => {
   test('every pattern has a page', () => {
     expect([...renderDiagrams().keys()].sort()).toEqual([
       'async-http-api', 'fan-out', 'file-processing-pipeline', 'saga-orchestrator', 'scheduled-job', 'static-site',
+      'table-change-handler',
     ]);
     for (const slug of renderDiagrams().keys()) {
       expect(fs.existsSync(path.join(__dirname, '..', '..', 'docs', 'patterns', `${slug}.md`))).toBe(true);

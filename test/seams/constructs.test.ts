@@ -5,6 +5,7 @@
  */
 import * as path from 'path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -17,7 +18,7 @@ import { SeamModel } from './model';
 import { EdgeResult, evaluateModel, failuresOf, formatEdgeTable } from './simulate';
 import {
   AsyncHttpApi, DeadLetteredQueue, FanOut, FanOutSource, FileProcessingPipeline, FunctionInvocation, Handler, JobSchedule, Notifications,
-  ProxiedDatabase, SagaOrchestrator, ScheduledJob, ServerlessFunction, StaticSite,
+  ProxiedDatabase, SagaOrchestrator, ScheduledJob, ServerlessFunction, StaticSite, TableChangeHandler,
 } from '../../src';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
@@ -90,6 +91,17 @@ const CONFIGURATIONS: Record<string, (stack: Stack) => void> = {
   'StaticSite': (stack) => {
     new StaticSite(stack, 'Site', { sourcePath: SITE });
   },
+  'TableChangeHandler on a customer-key table, failure queue with a customer key': (stack) => {
+    const table = new dynamodb.Table(stack, 'Users', {
+      partitionKey: { name: 'userId', type: dynamodb.AttributeType.STRING },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: new kms.Key(stack, 'TableKey', { enableKeyRotation: true }),
+    });
+    const fn = () => Handler.fromCode(code, { handler: 'index.handler' });
+    new TableChangeHandler(stack, 'Changes', {
+      table, onInsert: fn(), onExpire: fn(), encryptionKey: new kms.Key(stack, 'FailureKey', { enableKeyRotation: true }), alarms: { topic: alarmTopic(stack) },
+    });
+  },
   'ProxiedDatabase with an AsyncHttpApi worker': (stack) => {
     const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
     const vpcSubnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
@@ -127,6 +139,18 @@ test('every resource of every configuration that calls across a seam has its edg
 test('the EventBridge FanOut has rule → queue seams', () => {
   const kinds = results.get('FanOut (EventBridge)')!.map((r) => `${r.edge.kind} ${r.edge.action} ${r.outcome}`);
   expect(kinds).toContain('rule → target sqs:SendMessage Allowed');
+});
+
+test('the TableChangeHandler functions read the stream and send failed batches to the failure queue with its key', () => {
+  const edges = results.get('TableChangeHandler on a customer-key table, failure queue with a customer key')!.map((r) => `${r.edge.kind} ${r.edge.action} ${r.outcome}`);
+  expect(edges).toEqual(expect.arrayContaining([
+    'function ← dynamodb stream dynamodb:GetRecords Allowed',
+    'function ← dynamodb stream dynamodb:GetShardIterator Allowed',
+    'function ← dynamodb stream dynamodb:DescribeStream Allowed',
+    'function ← dynamodb stream dynamodb:ListStreams Allowed',
+    'function → stream on-failure destination sqs:SendMessage Allowed',
+    'function → stream on-failure destination key kms:GenerateDataKey Allowed',
+  ]));
 });
 
 test('the pipeline on SSE-KMS buckets reads the input with kms:Decrypt and writes the output with kms:GenerateDataKey', () => {
