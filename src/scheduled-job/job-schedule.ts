@@ -128,8 +128,8 @@ export class JobSchedule {
   /**
    * An EventBridge Scheduler expression built with aws-cdk-lib (`scheduler.ScheduleExpression.cron()`,
    * `.rate()`, `.at()` or `.expression()`). A cron expression is validated as `JobSchedule.cron()` is.
-   * Its time zone, if it has one, is the schedule's: then the job's `timeZone` must be unset or the
-   * same zone.
+   * Its time zone, if it has one other than UTC (aws-cdk-lib's default), is the schedule's: then
+   * the job's `timeZone` must be unset or the same zone.
    *
    * @example JobSchedule.expression(scheduler.ScheduleExpression.rate(Duration.hours(6)))
    */
@@ -202,11 +202,16 @@ function bindExpression(scope: IConstruct, given: scheduler.ScheduleExpression, 
   } else if (!/^(rate|at)\(.+\)$/.test(text)) {
     throw new PatternValidationError(scope, `schedule: JobSchedule.expression() must be a cron(...), rate(...) or at(...) expression, got '${text}'`);
   }
-  const own = given.timeZone;
+  // aws-cdk-lib gives cron() and at() expressions without a zone Etc/UTC: that one yields to timeZone.
+  const own = given.timeZone && given.timeZone.timezoneName !== TimeZone.ETC_UTC.timezoneName ? given.timeZone : undefined;
   if (own && zone && !Token.isUnresolved(own.timezoneName) && !Token.isUnresolved(zone.timezoneName) && own.timezoneName !== zone.timezoneName) {
     throw new PatternValidationError(scope, `timeZone is ${zone.timezoneName} but the schedule expression carries its own time zone ${own.timezoneName}: set the zone in one place`);
   }
   if (own || !zone || text.startsWith('rate(')) return given;
+  if (text.startsWith('at(') && given.timeZone) {
+    // at() is written as the wall clock of its zone: the instant would move with the zone.
+    throw new PatternValidationError(scope, `schedule: JobSchedule.expression() with a one-time expression is written in ${given.timeZone.timezoneName}; give its zone to ScheduleExpression.at(date, zone) instead of timeZone, or use JobSchedule.at(date)`);
+  }
   return scheduler.ScheduleExpression.expression(text, zone);
 }
 
