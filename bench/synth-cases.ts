@@ -31,7 +31,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { AsyncHttpApi, FanOut, FileProcessingPipeline, JobSchedule, SagaOrchestrator, ScheduledJob, StaticSite } from '../src';
+import { AsyncHttpApi, FanOut, FileProcessingPipeline, Handler, JobSchedule, SagaOrchestrator, ScheduledJob, StaticSite } from '../src';
 
 export interface SynthCase {
   /** The pattern's name, as in the README's constructs table. */
@@ -134,7 +134,7 @@ export const SYNTH_CASES: SynthCase[] = [
     ours: (stack, i) => {
       new ScheduledJob(stack, `Job${i}`, {
         schedule: JobSchedule.rate(Duration.hours(1)),
-        handler: { code: userCode(), handler: 'index.handler' },
+        handler: Handler.fromCode(userCode(), { handler: 'index.handler' }),
       });
     },
     baseline: (stack, i) => {
@@ -162,7 +162,7 @@ export const SYNTH_CASES: SynthCase[] = [
     baselineDescription: 'plain Step Functions (no Solutions Construct exists): three LambdaInvoke steps; addCatch on '
       + 'each runs the compensations of the steps before it (two compensating LambdaInvoke steps) and ends in Fail',
     ours: (stack, i) => {
-      const fn = { code: userCode(), handler: 'index.handler' };
+      const fn = Handler.fromCode(userCode(), { handler: 'index.handler' });
       // The baseline's shape: three steps, the first two with compensations.
       new SagaOrchestrator(stack, `Saga${i}`, {
         steps: [
