@@ -118,7 +118,7 @@ export class JobSchedule {
    * expression is written as the wall-clock time of that zone.
    *
    * @example
-   * declare const launch: Date; // e.g. 2027-01-01T09:00:00Z
+   * declare const launch: Date;
    * JobSchedule.at(launch);
    */
   public static at(date: Date): JobSchedule {

@@ -379,7 +379,9 @@ export class ScheduledJob extends Construct {
       });
     }
     if (this.failureQueue) {
-      return this.failureQueue.metricNumberOfMessagesSent({ statistic: cloudwatch.Stats.SUM, ...props, period, label: props.label ?? 'runs that failed after retries' });
+      return this.failureQueue.metricNumberOfMessagesSent({
+        statistic: cloudwatch.Stats.SUM, ...props, period, label: props.label ?? 'runs that failed after retries',
+      });
     }
     return this.handlerFunction!.metricErrors({ statistic: cloudwatch.Stats.SUM, ...props, period });
   }
@@ -391,7 +393,9 @@ export class ScheduledJob extends Construct {
    * @param props change the period, statistic or label
    */
   public metricDeadLetters(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM, ...props });
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM, ...props,
+    });
   }
 }
 

@@ -305,27 +305,27 @@ describe('grants and metrics', () => {
   const statementsOf = (stack: Stack, role: iam.Role) => Object.values<any>(Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [stack.resolve(role.roleName)] } }))
     .flatMap((p) => p.Properties.PolicyDocument.Statement);
   /** A saga whose stack is not synthesized yet, so grants may still add to it. */
-  const saga = (props: Partial<SagaOrchestratorProps> = {}) => {
+  const fresh = (props: Partial<SagaOrchestratorProps> = {}) => {
     const stack = new Stack();
     return { stack, saga: new SagaOrchestrator(stack, 'BookTrip', { steps: BOOK_TRIP, ...props }) };
   };
 
   test('grantStartExecution: states:StartExecution on the state machine (Standard)', () => {
-    const { stack, saga: s } = saga();
+    const { stack, saga: s } = fresh();
     const role = new iam.Role(stack, 'Caller', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     s.grantStartExecution(role);
     expect(statementsOf(stack, role)).toEqual([{ Action: 'states:StartExecution', Effect: 'Allow', Resource: stack.resolve(s.stateMachine.stateMachineArn) }]);
   });
 
   test('grantStartExecution: also states:StartSyncExecution for an Express saga', () => {
-    const { stack, saga: s } = saga({ stateMachineType: sfn.StateMachineType.EXPRESS });
+    const { stack, saga: s } = fresh({ stateMachineType: sfn.StateMachineType.EXPRESS });
     const role = new iam.Role(stack, 'Caller', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     s.grantStartExecution(role);
     expect(statementsOf(stack, role)).toEqual([{ Action: ['states:StartExecution', 'states:StartSyncExecution'], Effect: 'Allow', Resource: stack.resolve(s.stateMachine.stateMachineArn) }]);
   });
 
   test('grantRead: describe the executions and their history', () => {
-    const { stack, saga: s } = saga();
+    const { stack, saga: s } = fresh();
     const role = new iam.Role(stack, 'Caller', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     s.grantRead(role);
     const actions = statementsOf(stack, role).flatMap((st) => [st.Action].flat());
@@ -333,7 +333,7 @@ describe('grants and metrics', () => {
   });
 
   test('metrics: started, succeeded, failed, timed out (AWS/States) and compensations failed (the saga\'s own metric)', () => {
-    const { stack, saga: s } = saga();
+    const { stack, saga: s } = fresh();
     expect([s.metricStarted(), s.metricSucceeded(), s.metricFailed(), s.metricTimedOut()].map((m) => m.metricName))
       .toEqual(['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut']);
     const compensation = s.metricCompensationFailed({ period: Duration.minutes(5) });
