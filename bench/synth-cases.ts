@@ -85,8 +85,8 @@ export const SYNTH_CASES: SynthCase[] = [
       // The baseline's shape: one topic, two consumers.
       new FanOut(stack, `FanOut${i}`, {
         consumers: [
-          { name: 'inventory', handler: { code: userCode(), handler: 'index.handler' } },
-          { name: 'email', handler: { code: userCode(), handler: 'index.handler' } },
+          { name: 'inventory', handler: Handler.fromCode(userCode(), { handler: 'index.handler' }) },
+          { name: 'email', handler: Handler.fromCode(userCode(), { handler: 'index.handler' }) },
         ],
       });
     },
@@ -104,7 +104,7 @@ export const SYNTH_CASES: SynthCase[] = [
       + 'OBJECT_CREATED notification (s3n.SqsDestination, L2s: aws-s3-sqs is not in the registry) to the queue of '
       + 'aws-sqs-lambda (queue + DLQ + processor)',
     ours: (stack, i) => {
-      new FileProcessingPipeline(stack, `Files${i}`, { processor: { code: userCode(), handler: 'index.handler' } });
+      new FileProcessingPipeline(stack, `Files${i}`, { processor: Handler.fromCode(userCode(), { handler: 'index.handler' }) });
     },
     baseline: (stack, i) => {
       const scope = new Construct(stack, `BaselineFiles${i}`);

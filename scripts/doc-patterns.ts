@@ -46,7 +46,7 @@ export const DOC_PATTERNS: DocPattern[] = [
   {
     slug: 'file-processing-pipeline',
     build: (stack) => new FileProcessingPipeline(stack, 'Thumbnails', {
-      processor: { code, handler: 'index.handler' },
+      processor: Handler.fromCode(code, { handler: 'index.handler' }),
       inputPrefix: 'uploads/',
       inputSuffixes: ['.jpg', '.png'],
     }),
@@ -59,8 +59,8 @@ export const DOC_PATTERNS: DocPattern[] = [
     slug: 'fan-out',
     build: (stack) => new FanOut(stack, 'OrderPlaced', {
       consumers: [
-        { name: 'inventory', handler: { code, handler: 'index.handler' } },
-        { name: 'email', handler: { code, handler: 'index.handler' }, filterPolicy: { status: sns.SubscriptionFilter.stringFilter({ allowlist: ['created'] }) } },
+        { name: 'inventory', handler: Handler.fromCode(code, { handler: 'index.handler' }) },
+        { name: 'email', handler: Handler.fromCode(code, { handler: 'index.handler' }), filterPolicy: { status: sns.SubscriptionFilter.stringFilter({ allowlist: ['created'] }) } },
       ],
     }),
   },

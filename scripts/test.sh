@@ -10,6 +10,7 @@ bash scripts/install.sh
 bash scripts/ensure-postgres.sh
 bash scripts/ensure-gofmt.sh
 bash scripts/ensure-python-boto3.sh
+bash scripts/ensure-java.sh
 rm -f test-reports/junit.xml
 status=0
 npx projen ci:test || status=$?

@@ -3,7 +3,7 @@ export * from './core/alarms';
 export * from './core/function-code-options';
 export * from './core/function-options';
 export * from './core/handler';
-export * from './core/entry';
+export * from './core/entry-options';
 export * from './core/notifications';
 export * from './core/queue';
 export * from './core/serverless-function';

@@ -27,7 +27,7 @@ export class DatabaseExampleStack extends Stack {
     });
     // The worker records job state in DynamoDB: a gateway endpoint keeps that traffic in the VPC, no NAT.
     vpc.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
-    const database = new ProxiedDatabase(this, 'Orders', { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+    const database = new ProxiedDatabase(this, 'Orders', { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, alarms: { topic: props.alarmTopic } });
     new AsyncHttpApi(this, 'OrderReports', {
       worker: { code: exampleHandlerCode(path.join(__dirname, 'handlers', 'order-report.ts')), handler: 'index.handler' },
       database,

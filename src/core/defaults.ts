@@ -51,7 +51,7 @@ export const DEFAULTS = {
    * /opt/nodejs/node_modules, which precedes the runtime's SDK, so a function ran two SDK versions
    * (Powertools docs, "AWS SDK v3 is no longer included in the layer"). Pinned so a deployment is
    * reproducible; override with `powertoolsLayerVersion`. Where it is published:
-   * `POWERTOOLS_LAYER_NEWEST_VERSION`.
+   * `POWERTOOLS_LAYER_NEWEST_VERSION` (powertools-layers.ts).
    */
   powertoolsLayerVersion: 50,
   /** Versions up to this one bundle AWS SDK clients that shadow the runtime's SDK. */
@@ -76,32 +76,3 @@ export const DEFAULTS = {
   maxMaximumConcurrency: 1000,
 } as const;
 
-/**
- * The newest `AWSLambdaPowertoolsTypeScriptV2` version published in each region. A region that is
- * not listed has no version at all: synth fails there unless the layer is turned off or a version
- * is given. Source: the Powertools for AWS Lambda (TypeScript) layer docs and deploy workflow
- * (aws-powertools/powertools-lambda-typescript, docs/getting-started/lambda-layers.md and
- * .github/workflows/reusable_deploy_layer_stack.yml, 2026-08-20): version 50 in every commercial
- * region listed below, GovCloud and cn-north-1; me-south-1 and me-central-1 paused at 46 and 45;
- * nothing in ap-east-2, ap-southeast-6 (requests #4451, #5235) or cn-northwest-1. Older versions
- * stay published, so a version up to the newest exists.
- */
-export const POWERTOOLS_LAYER_NEWEST_VERSION: Readonly<Record<string, number>> = {
-  ...Object.fromEntries([
-    'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'af-south-1', 'ap-east-1', 'ap-south-1', 'ap-south-2',
-    'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3',
-    'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-7', 'ca-central-1', 'ca-west-1', 'eu-central-1', 'eu-central-2',
-    'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-south-1', 'eu-south-2', 'eu-north-1', 'sa-east-1', 'il-central-1',
-    'mx-central-1', 'us-gov-west-1', 'us-gov-east-1', 'cn-north-1',
-  ].map((region) => [region, 50])),
-  'me-south-1': 46,
-  'me-central-1': 45,
-};
-
-/** The accounts that publish the Powertools layer outside the commercial partition. */
-export const POWERTOOLS_LAYER_ACCOUNTS: Readonly<Record<string, string>> = {
-  'us-gov-west-1': '165093116878',
-  'us-gov-east-1': '165087284144',
-  'cn-north-1': '498634801083',
-  'cn-northwest-1': '498634801083',
-};

@@ -4,10 +4,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { databaseFunctionProps } from './database';
 import { DEFAULTS } from './defaults';
-import { bundleEntry, EntryBundlingOptions } from './entry';
+import { bundleEntry } from './entry';
+import { EntryBundlingOptions } from './entry-options';
 import { PatternValidationError } from './errors';
-import { FunctionOptions } from './function-options';
 import { BoundHandler, HandlerBinding, PATTERN_FUNCTION_CONTEXT } from './function-internals';
+import { FunctionOptions } from './function-options';
 import { ServerlessFunction, ServerlessFunctionProps } from './serverless-function';
 
 /** A function from code you built: the handler is required. */
@@ -17,14 +18,7 @@ export interface HandlerOptions extends FunctionOptions {
 }
 
 /** A TypeScript or JavaScript entry the pattern bundles at synth (esbuild, no Docker). */
-export interface EntryOptions extends FunctionOptions, EntryBundlingOptions {
-  /**
-   * The exported function of the entry.
-   *
-   * @default 'handler'
-   */
-  readonly handler?: string;
-}
+export interface EntryOptions extends FunctionOptions, EntryBundlingOptions {}
 
 /** An existing function used for a pattern's role. */
 export interface ExistingFunctionOptions {
@@ -127,7 +121,6 @@ export class Handler {
         architecture,
         powertoolsLayer: options.powertools ?? true,
         bundling: source.options,
-        exportName: source.options.handler,
       });
       code = bundled.code;
       handler = bundled.handler;
@@ -170,10 +163,13 @@ function bindExisting(scope: Construct, fn: lambda.Function, options: ExistingFu
   if (options.timeout && own && !own.isUnresolved() && !options.timeout.isUnresolved() && own.toSeconds() !== options.timeout.toSeconds()) {
     throw new PatternValidationError(scope, `${binding.prop}: Handler.fromFunction timeout is ${options.timeout.toHumanString()} but ${fn.node.path} has a ${own.toHumanString()} timeout: drop the option (it is read from the function) or make them agree`);
   }
-  if (options.timeout) timeout = options.timeout;
-  else if (own && !own.isUnresolved()) timeout = own;
-  else if (!own) timeout = Duration.seconds(3); // Lambda's own default when a function sets none
-  else {
+  if (options.timeout) {
+    timeout = options.timeout;
+  } else if (own && !own.isUnresolved()) {
+    timeout = own;
+  } else if (!own) {
+    timeout = Duration.seconds(3); // Lambda's own default when a function sets none
+  } else {
     throw new PatternValidationError(scope, `${binding.prop}: the timeout of ${fn.node.path} is a token the pattern cannot read: give Handler.fromFunction(fn, { timeout })`);
   }
   for (const [key, value] of Object.entries(binding.environment ?? {})) fn.addEnvironment(key, value);

@@ -7,9 +7,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AlarmSink, PatternAlarms } from './alarm-factory';
 import { AlarmsOptions } from './alarms';
-import { QUEUE_INTERNALS } from './function-internals';
 import { DEFAULTS } from './defaults';
 import { PatternValidationError } from './errors';
+import { QUEUE_INTERNALS } from './function-internals';
 import { acknowledgeNagFindings } from './nag';
 import { validateDurationRange, validateIntegerRange, validateWholeSeconds } from './validation';
 

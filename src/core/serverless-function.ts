@@ -1,19 +1,19 @@
-import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { PatternAlarms } from './alarm-factory';
 import { AlarmsOptions } from './alarms';
-import { DEFAULTS, POWERTOOLS_LAYER_ACCOUNTS, POWERTOOLS_LAYER_NEWEST_VERSION } from './defaults';
+import { DEFAULTS } from './defaults';
 import { PatternValidationError } from './errors';
-import { FunctionOptions } from './function-options';
 import { PATTERN_FUNCTION_CONTEXT } from './function-internals';
+import { FunctionOptions } from './function-options';
 import { acknowledgeNagFindings } from './nag';
+import { powertoolsLayerArn } from './powertools-layer';
 import { validateDurationRange, validateIntegerRange, validateWholeSeconds } from './validation';
 
 /**
@@ -289,41 +289,6 @@ export class ServerlessFunction extends lambda.Function {
   public get logGroup(): logs.ILogGroup {
     return this.functionLogGroup;
   }
-}
-
-/**
- * ARN of the public Powertools for AWS Lambda (TypeScript) v2 layer in the stack's partition and
- * region. Resolved with tokens so one template works in any commercial region; GovCloud and China
- * publish from other accounts, chosen when the region is known at synth, and then the version is
- * checked against the regions it is published in.
- */
-function powertoolsLayerArn(scope: Construct, runtime: lambda.Runtime, _architecture: lambda.Architecture, explicitVersion: number | undefined): string | undefined {
-  if (runtime.family !== lambda.RuntimeFamily.NODEJS) return undefined;
-  const stack = Stack.of(scope);
-  const version = explicitVersion ?? DEFAULTS.powertoolsLayerVersion;
-  if (Token.isUnresolved(stack.region)) {
-    return `arn:${stack.partition}:lambda:${stack.region}:${DEFAULTS.powertoolsLayerAccount}:layer:${DEFAULTS.powertoolsLayerName}:${version}`;
-  }
-  const region = stack.region;
-  const newest = POWERTOOLS_LAYER_NEWEST_VERSION[region];
-  const wayOut = 'set powertools: false and bundle the @aws-lambda-powertools/* packages your code uses, '
-    + 'or add your own copy of the layer through layers';
-  if (explicitVersion === undefined && newest === undefined) {
-    throw new PatternValidationError(scope, `the Powertools for AWS Lambda (TypeScript) layer (${DEFAULTS.powertoolsLayerName}) is not published in ${region}, `
-      + `so the function cannot be created there: ${wayOut}, or set powertoolsLayerVersion once a version is published in ${region}`);
-  }
-  if (explicitVersion === undefined && version > newest) {
-    throw new PatternValidationError(scope, `version ${version} of the Powertools for AWS Lambda (TypeScript) layer is not published in ${region}, whose newest is ${newest}: `
-      + `set powertoolsLayerVersion: ${newest} to use that one${newest <= DEFAULTS.powertoolsLastLayerVersionWithSdk ? ' (it bundles AWS SDK clients that shadow the runtime\'s SDK)' : ''}, or ${wayOut}`);
-  }
-  if (version <= DEFAULTS.powertoolsLastLayerVersionWithSdk) {
-    Annotations.of(scope).addWarningV2('cdk-serverless-patterns:powertoolsLayerWithSdk',
-      `Powertools layer version ${version} bundles AWS SDK v3 clients at /opt/nodejs/node_modules, which shadow the Lambda runtime's SDK `
-      + `(two SDK versions in one function); versions after ${DEFAULTS.powertoolsLastLayerVersionWithSdk} do not`);
-  }
-  const partition = RegionInfo.get(region).partition ?? stack.partition;
-  const account = POWERTOOLS_LAYER_ACCOUNTS[region] ?? DEFAULTS.powertoolsLayerAccount;
-  return `arn:${partition}:lambda:${region}:${account}:layer:${DEFAULTS.powertoolsLayerName}:${version}`;
 }
 
 /**

@@ -2,7 +2,7 @@
 export interface Delivery {
   /** When it settled (ms since the epoch). */
   readonly time: number;
-  /** The service that delivered: `http`, `sqs`, `events`, `s3`. */
+  /** The service that delivered: `http`, `sqs`, `events`, `s3`, `dynamodb` (streams). */
   readonly service: string;
   /** What was delivered from and to, e.g. `Jobs queue -> Worker`. */
   readonly resource: string;

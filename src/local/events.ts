@@ -33,7 +33,11 @@ export function matchesPattern(pattern: Record<string, unknown>, event: unknown)
   return Object.entries(pattern).every(([key, expected]) => {
     const actual = event !== null && typeof event === 'object' ? (event as Record<string, unknown>)[key] : undefined;
     if (Array.isArray(expected)) return expected.some((m) => matchesValue(m, actual));
-    if (expected !== null && typeof expected === 'object') return actual !== null && typeof actual === 'object' && matchesPattern(expected as Record<string, unknown>, actual);
+    if (expected !== null && typeof expected === 'object') {
+      // A missing object has no leaves: only `exists: false` (and nested objects of it) match inside it.
+      if (actual === undefined) return matchesPattern(expected as Record<string, unknown>, {});
+      return actual !== null && typeof actual === 'object' && matchesPattern(expected as Record<string, unknown>, actual);
+    }
     return false;
   });
 }

@@ -10,3 +10,5 @@ export type { UrlSigner, UrlSignerOptions, SignOptions } from './signed-urls';
 export { createDatabasePool, cachedAuthToken } from './database';
 export type { DatabasePoolOptions, AuthTokenSource } from './database';
 export { DB_ENV } from './database-env';
+export { tableChangeHandler, tableChangeOf, isTtlDelete, TTL_DELETE_IDENTITY, EarlierRecordFailedError } from './table-change';
+export type { TableChange, TableChangeKind, TableChangeFunction, TableChangeHandlerOptions } from './table-change';

@@ -68,6 +68,10 @@ describe('the example app in the local cloud', () => {
     expect(cloud.eventBridge.events).toEqual(expect.arrayContaining([
       expect.objectContaining({ 'source': 'cdk-serverless-patterns.async-http-api', 'detail-type': 'JobSucceeded', 'detail': { jobId } }),
     ]));
+    // Every SDK call of the submit, worker and status functions went through the IAM gates, allowed by their grants.
+    expect(cloud.iam.enforced).toBe(true);
+    expect(cloud.iamStatistics.checked).toBeGreaterThanOrEqual(4);
+    expect(cloud.iamDenials).toEqual([]);
   });
 
   test('answers 403 on an AWS_IAM route called without the caller header, as API Gateway does unsigned requests', async () => {
@@ -199,6 +203,11 @@ describe('the example app in the local cloud', () => {
       'SharedExample', 'AsyncHttpApiExample', 'FanOutExample', 'FileProcessingPipelineExample', 'ScheduledJobExample', 'SagaOrchestratorExample',
     ]);
     expect(cloud.unsupported).toEqual([]);
+  });
+
+  test('denied no SDK call of a function: every handler\'s calls are within its role\'s grants', () => {
+    expect(cloud.iam.enforced).toBe(true);
+    expect(cloud.iamDenials.map((d) => `${d.function}: ${d.message}`)).toEqual([]);
   });
 });
 
@@ -349,5 +358,10 @@ describe('failure paths in the local cloud', () => {
       logicalId: expect.stringMatching(/^Clicks/),
       referencedBy: [expect.stringMatching(/^ClickWriter/)],
     })]);
+  });
+
+  test('denied no SDK call of a function: every handler\'s calls are within its role\'s grants', () => {
+    expect(cloud.iam.enforced).toBe(true);
+    expect(cloud.iamDenials.map((d) => `${d.function}: ${d.message}`)).toEqual([]);
   });
 });

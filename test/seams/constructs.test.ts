@@ -16,7 +16,7 @@ import { uncoveredResources } from './edges';
 import { SeamModel } from './model';
 import { EdgeResult, evaluateModel, failuresOf, formatEdgeTable } from './simulate';
 import {
-  AsyncHttpApi, DeadLetteredQueue, FanOut, FanOutSource, FileProcessingPipeline, FunctionInvocation, Handler, JobSchedule,
+  AsyncHttpApi, DeadLetteredQueue, FanOut, FanOutSource, FileProcessingPipeline, FunctionInvocation, Handler, JobSchedule, Notifications,
   ProxiedDatabase, SagaOrchestrator, ScheduledJob, ServerlessFunction, StaticSite,
 } from '../../src';
 
@@ -49,22 +49,29 @@ const CONFIGURATIONS: Record<string, (stack: Stack) => void> = {
     });
   },
   'FanOut (SNS)': (stack) => {
-    new FanOut(stack, 'Orders', { consumers: [{ name: 'inventory', handler }], alarmTopic: alarmTopic(stack) });
+    new FanOut(stack, 'Orders', { consumers: [{ name: 'inventory', handler: Handler.fromCode(code, { handler: 'index.handler' }) }], alarms: { topic: alarmTopic(stack) } });
   },
   'FanOut (EventBridge)': (stack) => {
-    new FanOut(stack, 'Orders', { source: FanOutSource.EVENTBRIDGE, consumers: [{ name: 'inventory', handler, eventPattern: { source: ['shop'] } }] });
+    new FanOut(stack, 'Orders', { source: FanOutSource.eventBridge(), consumers: [{ name: 'inventory', handler: Handler.fromCode(code, { handler: 'index.handler' }), eventPattern: { source: ['shop'] } }] });
+  },
+  'FanOut (SNS FIFO, an existing function as consumer)': (stack) => {
+    const fn = new ServerlessFunction(stack, 'Ledger', { code, handler: 'index.handler', invocation: FunctionInvocation.QUEUE });
+    new FanOut(stack, 'Orders', { source: FanOutSource.sns({ fifo: true }), consumers: [{ name: 'ledger', handler: Handler.fromFunction(fn) }] });
+  },
+  'FileProcessingPipeline with notices on the default bus': (stack) => {
+    new FileProcessingPipeline(stack, 'Files', { processor: Handler.fromCode(code, { handler: 'index.handler' }), notifications: Notifications.eventBridge() });
   },
   'FileProcessingPipeline': (stack) => {
-    new FileProcessingPipeline(stack, 'Files', { processor: handler, inputPrefix: 'in/', alarmTopic: alarmTopic(stack) });
+    new FileProcessingPipeline(stack, 'Files', { processor: Handler.fromCode(code, { handler: 'index.handler' }), inputPrefix: 'in/', alarms: { topic: alarmTopic(stack) } });
   },
   'FileProcessingPipeline with notices on EventBridge': (stack) => {
-    new FileProcessingPipeline(stack, 'Files', { processor: handler, notificationEventBus: new events.EventBus(stack, 'Bus') });
+    new FileProcessingPipeline(stack, 'Files', { processor: Handler.fromCode(code, { handler: 'index.handler' }), notifications: Notifications.eventBridge(new events.EventBus(stack, 'Bus')) });
   },
   'FileProcessingPipeline on SSE-KMS input and output buckets': (stack) => {
     const bucket = (id: string) => new s3.Bucket(stack, id, {
       encryption: s3.BucketEncryption.KMS, encryptionKey: new kms.Key(stack, `${id}Key`, { enableKeyRotation: true }), enforceSSL: true,
     });
-    new FileProcessingPipeline(stack, 'Files', { processor: handler, inputBucket: bucket('In'), outputBucket: bucket('Out'), inputPrefix: 'uploads/', outputPrefix: 'results/' });
+    new FileProcessingPipeline(stack, 'Files', { processor: Handler.fromCode(code, { handler: 'index.handler' }), inputBucket: bucket('In'), outputBucket: bucket('Out'), inputPrefix: 'uploads/', outputPrefix: 'results/' });
   },
   'ScheduledJob': (stack) => {
     new ScheduledJob(stack, 'Nightly', {
@@ -90,7 +97,7 @@ const CONFIGURATIONS: Record<string, (stack: Stack) => void> = {
   'ProxiedDatabase with an AsyncHttpApi worker': (stack) => {
     const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
     const vpcSubnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
-    const database = new ProxiedDatabase(stack, 'Db', { vpc, vpcSubnets });
+    const database = new ProxiedDatabase(stack, 'Db', { vpc, vpcSubnets, alarms: { topic: alarmTopic(stack) } });
     new AsyncHttpApi(stack, 'Reports', { worker: handler, database, databaseSubnets: vpcSubnets, databaseUser: 'reports' });
   },
 };

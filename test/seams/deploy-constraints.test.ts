@@ -14,6 +14,7 @@ import {
 } from './deploy-constraints';
 import { EXAMPLE_STACKS, synthExampleApp } from './helpers';
 import { SeamModel, SeamStack } from './model';
+import { powertoolsLayerArn } from '../../src/core/powertools-layer';
 
 let assembly: CloudAssembly;
 let violations: string[] = [];
@@ -95,6 +96,55 @@ describe('the checks', () => {
       expect.stringMatching(/^layer: Bh\/Fn: Powertools layer version 50 does not exist in me-south-1, whose newest is 46/),
       expect.stringMatching(/^layer: Ie\/Fn: Powertools layer version 44 bundles AWS SDK clients/),
     ]);
+  });
+
+  test('report a Python Powertools layer of another region, account, Python version or architecture, or a version not published there', () => {
+    const fn = (region: string, layer: string, runtime = 'python3.13', architecture = 'arm64') => ({
+      Type: 'AWS::Lambda::Function',
+      Properties: { Runtime: runtime, Architectures: [architecture], Layers: [`arn:aws:lambda:${region}:${layer}`] },
+    });
+    const stack = (name: string, region: string, layer: string, runtime?: string, architecture?: string) =>
+      ({ name, account: '123456789012', region, template: { Resources: { Fn: fn(region, layer, runtime, architecture) } } });
+    expect(powertoolsLayers(new SeamModel([
+      stack('Ok', 'eu-west-1', '017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:37'),
+      stack('Hk', 'ap-east-2', '017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:37'),
+      stack('Bh', 'me-south-1', '017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:37'),
+      stack('Acct', 'eu-west-1', '094274105915:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:37'),
+      stack('Arch', 'eu-west-1', '017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:37', 'python3.13', 'x86_64'),
+      stack('Py', 'eu-west-1', '017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:37'),
+      stack('Py39', 'eu-west-1', '017000801446:layer:AWSLambdaPowertoolsPythonV3-python39-arm64:30', 'python3.9'),
+      stack('Py38', 'eu-west-1', '017000801446:layer:AWSLambdaPowertoolsPythonV3-python38-arm64:3', 'python3.8'),
+      stack('Py314', 'eu-west-1', '017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:20', 'python3.14'),
+    ]))).toEqual([
+      expect.stringMatching(/^layer: Hk\/Fn: the Powertools layer AWSLambdaPowertoolsPythonV3-python313-arm64 is not published in ap-east-2/),
+      expect.stringMatching(/^layer: Bh\/Fn: Powertools layer AWSLambdaPowertoolsPythonV3-python313-arm64 version 37 does not exist in me-south-1, whose newest is 27/),
+      expect.stringMatching(/^layer: Acct\/Fn uses the Powertools layer AWSLambdaPowertoolsPythonV3-python313-arm64 from account 094274105915; eu-west-1 publishes it from 017000801446/),
+      expect.stringMatching(/^layer: Arch\/Fn runs on x86_64 with the Powertools layer AWSLambdaPowertoolsPythonV3-python313-arm64, built for arm64/),
+      expect.stringMatching(/^layer: Py\/Fn runs python3.13 with the Powertools layer AWSLambdaPowertoolsPythonV3-python312-arm64, built for python3.12/),
+      expect.stringMatching(/^layer: Py39\/Fn: Powertools layer AWSLambdaPowertoolsPythonV3-python39-arm64 version 30 does not exist in eu-west-1, whose newest is 27/),
+      expect.stringMatching(/^layer: Py38\/Fn: the Powertools layer AWSLambdaPowertoolsPythonV3-python38-arm64 is not published \(the layer exists for python3.9, /),
+      expect.stringMatching(/^layer: Py314\/Fn: Powertools layer AWSLambdaPowertoolsPythonV3-python314-arm64 versions before 27 are private placeholders, not 20/),
+    ]);
+  });
+
+  test('the layers the library chooses pass the layer check, in an env-agnostic stack and in China', () => {
+    const app = new App();
+    const stacks = [new Stack(app, 'Any'), new Stack(app, 'Cn', { env: { region: 'cn-north-1', account: '123456789012' } })];
+    for (const s of stacks) {
+      for (const [id, runtime, architecture] of [
+        ['Py', lambda.Runtime.PYTHON_3_13, lambda.Architecture.ARM_64], ['PyX', lambda.Runtime.PYTHON_3_12, lambda.Architecture.X86_64],
+        ['Node', lambda.Runtime.NODEJS_24_X, lambda.Architecture.ARM_64],
+      ] as const) {
+        const f = new lambda.Function(s, id, { runtime, architecture, handler: 'index.handler', code: lambda.Code.fromInline('x') });
+        f.addLayers(lambda.LayerVersion.fromLayerVersionArn(f, 'Powertools', powertoolsLayerArn(f, runtime, architecture)!));
+      }
+    }
+    const seams = SeamModel.fromStacks(...stacks);
+    expect(seams.resources('AWS::Lambda::Function').flatMap((f) => seams.prop(f, 'Layers'))).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^arn:aws:lambda:[a-z0-9-]+:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:37$/),
+      'arn:aws-cn:lambda:cn-north-1:498634801083:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:37',
+    ]));
+    expect(powertoolsLayers(seams)).toEqual([]);
   });
 
   test('report a bundle that requires @aws-sdk/rds-signer, which the Node.js runtime does not provide', () => {

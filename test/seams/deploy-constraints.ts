@@ -13,7 +13,11 @@ import * as path from 'path';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { buildSync } from 'esbuild';
 import { labelOf, ModelResource, SeamModel } from './model';
-import { POWERTOOLS_LAYER_NEWEST_VERSION } from '../../src/core/defaults';
+import { DEFAULTS } from '../../src/core/defaults';
+import {
+  POWERTOOLS_LAYER_ACCOUNTS, POWERTOOLS_LAYER_NEWEST_VERSION,
+  POWERTOOLS_PYTHON_LAYER, POWERTOOLS_PYTHON_LAYER_NEWEST_VERSION, POWERTOOLS_PYTHON_LAYER_RUNTIMES,
+} from '../../src/core/powertools-layers';
 
 /** Where a physical name must be unique. */
 type NameScope = 'region' | 'account' | 'global';
@@ -71,18 +75,15 @@ export const NAME_RULES: Record<string, NameRule[]> = {
 export const LAMBDA_ENVIRONMENT_MAX_BYTES = 4096;
 
 /**
- * The newest `AWSLambdaPowertoolsTypeScriptV2` layer version published in each region: the
- * library's own table (src/core/defaults.ts, with its source), which the constructs check at synth.
- * Here every synthesized layer ARN is checked against it, whatever chose the version (a default,
- * a user's `powertoolsLayerVersion`, an ARN added by hand).
+ * The newest Powertools layer version published in each region: the library's own tables
+ * (src/core/powertools-layers.ts, with their sources), which the constructs check at synth. Here
+ * every synthesized layer ARN is checked against them, whatever chose the version (a default, a
+ * user's `powertoolsLayerVersion`, an ARN added by hand).
  */
 export const POWERTOOLS_LAYER_PUBLISHED: Readonly<Record<string, number>> = POWERTOOLS_LAYER_NEWEST_VERSION;
-/** The publishing account of each partition (and of the GovCloud regions). */
-export const POWERTOOLS_LAYER_ACCOUNTS: Record<string, string> = {
-  'aws': '094274105915', 'us-gov-west-1': '165093116878', 'us-gov-east-1': '165087284144', 'aws-cn': '498634801083',
-};
-/** Layer versions up to this one bundle AWS SDK v3 clients that shadow the runtime's SDK (same source, the layer-docs note). */
-export const POWERTOOLS_LAST_LAYER_WITH_SDK = 49;
+export const POWERTOOLS_PYTHON_LAYER_PUBLISHED: Readonly<Record<string, number>> = POWERTOOLS_PYTHON_LAYER_NEWEST_VERSION;
+/** TypeScript layer versions up to this one bundle AWS SDK v3 clients that shadow the runtime's SDK (the library's default, same source). */
+export const POWERTOOLS_LAST_LAYER_WITH_SDK = DEFAULTS.powertoolsLastLayerVersionWithSdk;
 
 /**
  * Packages the Node.js Lambda runtimes (18 and later, Node.js 24 included) provide besides Node's
@@ -199,25 +200,62 @@ export function lengths(model: SeamModel): string[] {
   return out;
 }
 
-/** Each Powertools layer ARN names the stack's region, its partition's account and a version published there without SDK clients. */
+/**
+ * Each Powertools layer ARN names the stack's region, the account that publishes it there and a
+ * version published there: for the TypeScript layer one without SDK clients, for the Python layer
+ * one of the function's own Python version and architecture.
+ */
 export function powertoolsLayers(model: SeamModel): string[] {
   const out: string[] = [];
   for (const fn of model.resources('AWS::Lambda::Function')) {
     const region = model.stack(fn.stack).region;
     for (const arn of model.prop(fn, 'Layers') ?? []) {
-      const m = /^arn:([^:]+):lambda:([^:]+):(\d+):layer:AWSLambdaPowertoolsTypeScriptV2:(\d+)$/.exec(String(arn));
-      if (!m) continue;
-      const [, partition, layerRegion, account, versionText] = m;
-      const version = Number(versionText);
-      const expectedAccount = POWERTOOLS_LAYER_ACCOUNTS[layerRegion] ?? POWERTOOLS_LAYER_ACCOUNTS[partition];
-      const published = POWERTOOLS_LAYER_PUBLISHED[layerRegion];
-      if (layerRegion !== region) out.push(`layer: ${labelOf(fn)} uses the Powertools layer of ${layerRegion} in a stack of ${region}: a layer must be in the function's region`);
-      if (account !== expectedAccount) out.push(`layer: ${labelOf(fn)} uses the Powertools layer from account ${account}; ${layerRegion} publishes it from ${expectedAccount}`);
-      if (published === undefined) out.push(`layer: ${labelOf(fn)}: the Powertools layer is not published in ${layerRegion} (${arn})`);
-      else if (version > published) out.push(`layer: ${labelOf(fn)}: Powertools layer version ${version} does not exist in ${layerRegion}, whose newest is ${published}`);
-      if (version <= POWERTOOLS_LAST_LAYER_WITH_SDK) {
-        out.push(`layer: ${labelOf(fn)}: Powertools layer version ${version} bundles AWS SDK clients that shadow the runtime's SDK (versions up to ${POWERTOOLS_LAST_LAYER_WITH_SDK})`);
+      const ts = /^arn:([^:]+):lambda:([^:]+):(\d+):layer:AWSLambdaPowertoolsTypeScriptV2:(\d+)$/.exec(String(arn));
+      if (ts) {
+        const [, , layerRegion, account, versionText] = ts;
+        const version = Number(versionText);
+        const expectedAccount = POWERTOOLS_LAYER_ACCOUNTS[layerRegion] ?? DEFAULTS.powertoolsLayerAccount;
+        const published = POWERTOOLS_LAYER_PUBLISHED[layerRegion];
+        if (layerRegion !== region) out.push(`layer: ${labelOf(fn)} uses the Powertools layer of ${layerRegion} in a stack of ${region}: a layer must be in the function's region`);
+        if (account !== expectedAccount) out.push(`layer: ${labelOf(fn)} uses the Powertools layer from account ${account}; ${layerRegion} publishes it from ${expectedAccount}`);
+        if (published === undefined) out.push(`layer: ${labelOf(fn)}: the Powertools layer is not published in ${layerRegion} (${arn})`);
+        else if (version > published) out.push(`layer: ${labelOf(fn)}: Powertools layer version ${version} does not exist in ${layerRegion}, whose newest is ${published}`);
+        if (version <= POWERTOOLS_LAST_LAYER_WITH_SDK) {
+          out.push(`layer: ${labelOf(fn)}: Powertools layer version ${version} bundles AWS SDK clients that shadow the runtime's SDK (versions up to ${POWERTOOLS_LAST_LAYER_WITH_SDK})`);
+        }
+        continue;
       }
+      const py = new RegExp(`^arn:([^:]+):lambda:([^:]+):(\\d+):layer:(${POWERTOOLS_PYTHON_LAYER.namePrefix}-python3(\\d+)-(x86_64|arm64)):(\\d+)$`).exec(String(arn));
+      if (py) out.push(...pythonLayer(model, fn, region, py));
+    }
+  }
+  return out;
+}
+
+/** A Python layer: region, account, version in that region, and the function's own Python version and architecture. */
+function pythonLayer(model: SeamModel, fn: ModelResource, region: string, match: RegExpExecArray): string[] {
+  const out: string[] = [];
+  const [arn, , layerRegion, account, name, minor, arch, versionText] = match;
+  const version = Number(versionText);
+  const python = `python3.${minor}`;
+  const runtime = String(model.prop(fn, 'Runtime') ?? '');
+  const architecture = String((model.prop(fn, 'Architectures') ?? ['x86_64'])[0]);
+  const expectedAccount = POWERTOOLS_LAYER_ACCOUNTS[layerRegion] ?? POWERTOOLS_PYTHON_LAYER.account;
+  const inRegion = POWERTOOLS_PYTHON_LAYER_PUBLISHED[layerRegion];
+  const forRuntime = POWERTOOLS_PYTHON_LAYER_RUNTIMES[python];
+  if (layerRegion !== region) out.push(`layer: ${labelOf(fn)} uses the Powertools layer ${name} of ${layerRegion} in a stack of ${region}: a layer must be in the function's region`);
+  if (account !== expectedAccount) out.push(`layer: ${labelOf(fn)} uses the Powertools layer ${name} from account ${account}; ${layerRegion} publishes it from ${expectedAccount}`);
+  if (runtime !== python) out.push(`layer: ${labelOf(fn)} runs ${runtime || 'no managed runtime'} with the Powertools layer ${name}, built for ${python}`);
+  if (architecture !== arch) out.push(`layer: ${labelOf(fn)} runs on ${architecture} with the Powertools layer ${name}, built for ${arch}`);
+  if (!forRuntime) {
+    out.push(`layer: ${labelOf(fn)}: the Powertools layer ${name} is not published (the layer exists for ${Object.keys(POWERTOOLS_PYTHON_LAYER_RUNTIMES).join(', ')})`);
+  } else if (inRegion === undefined) {
+    out.push(`layer: ${labelOf(fn)}: the Powertools layer ${name} is not published in ${layerRegion} (${arn})`);
+  } else {
+    const newest = Math.min(inRegion, forRuntime.last ?? Infinity);
+    if (version > newest) out.push(`layer: ${labelOf(fn)}: Powertools layer ${name} version ${version} does not exist in ${layerRegion}, whose newest is ${newest}`);
+    if (forRuntime.first !== undefined && version < forRuntime.first) {
+      out.push(`layer: ${labelOf(fn)}: Powertools layer ${name} versions before ${forRuntime.first} are private placeholders, not ${version}`);
     }
   }
   return out;
