@@ -134,7 +134,7 @@ export const SYNTH_CASES: SynthCase[] = [
     ours: (stack, i) => {
       new ScheduledJob(stack, `Job${i}`, {
         schedule: JobSchedule.rate(Duration.hours(1)),
-        handler: { code: userCode(), handler: 'index.handler' },
+        handler: Handler.fromCode(userCode(), { handler: 'index.handler' }),
       });
     },
     baseline: (stack, i) => {
@@ -162,7 +162,7 @@ export const SYNTH_CASES: SynthCase[] = [
     baselineDescription: 'plain Step Functions (no Solutions Construct exists): three LambdaInvoke steps; addCatch on '
       + 'each runs the compensations of the steps before it (two compensating LambdaInvoke steps) and ends in Fail',
     ours: (stack, i) => {
-      const fn = { code: userCode(), handler: 'index.handler' };
+      const fn = Handler.fromCode(userCode(), { handler: 'index.handler' });
       // The baseline's shape: three steps, the first two with compensations.
       new SagaOrchestrator(stack, `Saga${i}`, {
         steps: [

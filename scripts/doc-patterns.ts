@@ -3,7 +3,7 @@
  * first example writes it (inline code, so no bundling is needed to draw it).
  */
 import * as path from 'path';
-import { Stack } from 'aws-cdk-lib';
+import { Stack, TimeZone } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -24,14 +24,14 @@ export const DOC_PATTERNS: DocPattern[] = [
     slug: 'scheduled-job',
     build: (stack) => new ScheduledJob(stack, 'NightlyReport', {
       schedule: JobSchedule.cron({ minute: '0', hour: '2' }),
-      timeZone: 'Europe/Paris',
-      handler: { code, handler: 'index.handler' },
+      timeZone: TimeZone.EUROPE_PARIS,
+      handler: Handler.fromCode(code, { handler: 'index.handler' }),
     }),
   },
   {
     slug: 'saga-orchestrator',
     build: (stack) => {
-      const fn = { code, handler: 'index.handler' };
+      const fn = Handler.fromCode(code, { handler: 'index.handler' });
       new SagaOrchestrator(stack, 'BookTrip', {
         steps: [
           { name: 'ReserveHotel', action: fn, compensation: fn },

@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { FunctionInvocation, JobSchedule, ProxiedDatabase, ProxiedDatabaseForClusterProps, ProxiedDatabaseProps, SagaOrchestrator, ScheduledJob, ServerlessFunction } from '../../src';
+import { FunctionInvocation, Handler, JobSchedule, ProxiedDatabase, ProxiedDatabaseForClusterProps, ProxiedDatabaseProps, SagaOrchestrator, ScheduledJob, ServerlessFunction } from '../../src';
 import { nagErrors } from '../helpers/nag';
 
 const code = lambda.Code.fromInline('exports.handler = async () => {}');
@@ -178,10 +178,10 @@ describe('ProxiedDatabase', () => {
   test('ScheduledJob and SagaOrchestrator put their user-code functions in the VPC and grant them the proxy', () => {
     const { stack, vpc, vpcSubnets } = setup();
     const database = new ProxiedDatabase(stack, 'Orders', { vpc, vpcSubnets });
-    const job = new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handler: { code, handler: 'index.handler' }, database, databaseSubnets: vpcSubnets });
-    const saga = new SagaOrchestrator(stack, 'Saga', { steps: [{ name: 'Reserve', action: { code, handler: 'index.handler' } }], database, databaseSubnets: vpcSubnets });
+    const job = new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handler: Handler.fromCode(code, { handler: 'index.handler' }), database, databaseSubnets: vpcSubnets });
+    const saga = new SagaOrchestrator(stack, 'Saga', { steps: [{ name: 'Reserve', action: Handler.fromCode(code, { handler: 'index.handler' }) }], database, databaseSubnets: vpcSubnets });
     const template = Template.fromStack(stack);
-    for (const fn of [job.handlerFunction as lambda.Function, saga.step('Reserve').action as lambda.Function]) {
+    for (const fn of [job.handlerFunction!, saga.step('Reserve').actionFunction]) {
       template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 5432, SourceSecurityGroupId: stack.resolve(fn.connections.securityGroups[0].securityGroupId) });
     }
   });

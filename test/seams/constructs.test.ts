@@ -80,12 +80,21 @@ const CONFIGURATIONS: Record<string, (stack: Stack) => void> = {
     new FileProcessingPipeline(stack, 'Files', { processor: Handler.fromCode(code, { handler: 'index.handler' }), inputBucket: bucket('In'), outputBucket: bucket('Out'), inputPrefix: 'uploads/', outputPrefix: 'results/' });
   },
   'ScheduledJob': (stack) => {
-    new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.cron({ minute: '0', hour: '2' }), handler: { ...handler, timeout: Duration.minutes(1) }, alarmTopic: alarmTopic(stack) });
+    new ScheduledJob(stack, 'Nightly', {
+      schedule: JobSchedule.cron({ minute: '0', hour: '2' }),
+      handler: Handler.fromCode(code, { handler: 'index.handler', timeout: Duration.minutes(1) }),
+      alarms: { topic: alarmTopic(stack) },
+    });
+  },
+  'ScheduledJob (preventOverlap, existing function)': (stack) => {
+    const fn = new lambda.Function(stack, 'Report', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code, timeout: Duration.minutes(1) });
+    new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handler: Handler.fromFunction(fn), preventOverlap: true, alarms: { topic: alarmTopic(stack) } });
   },
   'SagaOrchestrator': (stack) => {
+    const step = Handler.fromCode(code, { handler: 'index.handler' });
     new SagaOrchestrator(stack, 'Trip', {
-      steps: [{ name: 'Reserve', action: handler, compensation: handler }, { name: 'Charge', action: handler }],
-      alarmTopic: alarmTopic(stack),
+      steps: [{ name: 'Reserve', action: step, compensation: step }, { name: 'Charge', action: step }],
+      alarms: { topic: alarmTopic(stack) },
     });
   },
   'StaticSite': (stack) => {
