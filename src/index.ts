@@ -1,6 +1,5 @@
 // The public (jsii) surface: re-exports only.
 export * from './core/alarms';
-export * from './core/function-code-options';
 export * from './core/function-options';
 export * from './core/handler';
 export * from './core/entry-options';
