@@ -118,7 +118,7 @@ describe('DeadLetteredQueue validation', () => {
     const stack = new Stack();
     const q = new DeadLetteredQueue(stack, 'Jobs');
     const fn = new ServerlessFunction(stack, 'Worker', { code, handler: 'index.handler', invocation: FunctionInvocation.QUEUE });
-    expect(() => q.addConsumer(fn, { batchSize: 50 })).toThrow(/batchSize above 10 \(got 50\) needs a maxBatchingWindow/);
+    expect(() => q.addConsumer(fn, { batchSize: 50 })).toThrow(/batchSize above 10 \(got 50\) needs maxBatchingWindow/);
   });
 
   test('accepts a batch size above 10 with a batching window', () => {
