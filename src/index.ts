@@ -15,3 +15,4 @@ export * from './file-processing-pipeline';
 export * from './static-site';
 export * from './guardrails';
 export * from './core/database';
+export * from './serverless-rest-api';

@@ -99,12 +99,12 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<Response> 
  */
 export async function loadCursorKey(client: DynamoDBDocumentClient, tableName: string): Promise<Buffer> {
   const key = { [ATTR.PK]: META_PARTITION, [ATTR.SK]: CURSOR_KEY_ID };
-  const read = async () => {
+  const readKey = async () => {
     const found = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
     const value = found.Item?.secret as Uint8Array | undefined;
     return value ? Buffer.from(value) : undefined;
   };
-  const existing = await read();
+  const existing = await readKey();
   if (existing) return existing;
   const fresh = randomBytes(32);
   try {
@@ -117,7 +117,7 @@ export async function loadCursorKey(client: DynamoDBDocumentClient, tableName: s
     return fresh;
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    const winner = await read();
+    const winner = await readKey();
     if (!winner) throw new Error('the cursor key record vanished after a concurrent create');
     return winner;
   }
@@ -196,7 +196,8 @@ async function replace(event: APIGatewayProxyEventV2, cfg: CrudConfig, store: It
   if (mismatch) return mismatch;
   const invalid = validate(cfg, body.item);
   if (invalid) return invalid;
-  const record = await store.put(id, body.item, condition.ifNoneMatch ? { create: true } : { expected: condition.expected, anyVersion: condition.anyVersion });
+  const write = condition.ifNoneMatch ? { create: true } : { expected: condition.expected, anyVersion: condition.anyVersion };
+  const record = await store.put(id, body.item, write);
   if (record) return json(200, itemOf(cfg, record), { etag: etagOf(record) });
   return failedPrecondition(cfg, store, id, condition.ifNoneMatch);
 }
@@ -535,7 +536,9 @@ function json(statusCode: number, body: unknown, headers: Record<string, string>
 }
 
 /** `{ "error": { "code", "message", "details"? } }`. */
-export function errorResponse(statusCode: number, code: string, message: string, details?: unknown[], headers: Record<string, string> = {}): Response {
+export function errorResponse(
+  statusCode: number, code: string, message: string, details?: unknown[], headers: Record<string, string> = {},
+): Response {
   return json(statusCode, { error: { code, message, ...(details ? { details } : {}) } }, headers);
 }
 
