@@ -13,7 +13,7 @@ import * as path from 'path';
 import { benchAsyncFaults, faultTable } from './async-faults';
 import { benchAsyncPipeline } from './async-pipeline';
 import {
-  architectures, costSummary, lineItemTable, priceSources, PRICES, TARGET_USD_PER_MILLION_JOBS, total, WORKLOAD,
+  architectures, costSummary, lineItemTable, priceSources, PRICES, REST_WORKLOAD, restApiArchitecture, restApiCostSummary, TARGET_USD_PER_MILLION_JOBS, total, WORKLOAD,
   workCostPer100Ms,
 } from './cost';
 import { benchHandlers, handlerTable } from './handlers';
@@ -111,6 +111,10 @@ async function main(): Promise<void> {
     ].join('\n'),
     costSummary(archs));
   for (const arch of archs) section(`Cost lines: ${arch.name}`, arch.description, lineItemTable(arch));
+  const rest = restApiArchitecture();
+  section('Cost model: ServerlessRestApi, per 1M requests',
+    `${rest.description}. Memory and architecture are read from a synthesized default ServerlessRestApi; durations and the mix are assumptions (REST_WORKLOAD in bench/cost.ts); cold starts, data transfer, storage and alarms are not modelled. Beside the seed's ~$${REST_WORKLOAD.seedUsdPerMillion} figure for its Pattern 1.`,
+    [...lineItemTable(rest), ...restApiCostSummary(rest).map((row) => ({ 'line item': row.architecture, 'monthly': row['per 1M requests'] }))]);
 
   if (smoke) return;
   const header = [

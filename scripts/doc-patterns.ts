@@ -6,7 +6,7 @@ import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AsyncHttpApi, FanOut, FileProcessingPipeline, JobSchedule, SagaOrchestrator, ScheduledJob, StaticSite } from '../src';
+import { ApiAuthorization, AsyncHttpApi, FanOut, FileProcessingPipeline, JobSchedule, SagaOrchestrator, ScheduledJob, ServerlessRestApi, StaticSite } from '../src';
 
 export interface DocPattern {
   /** File name under docs/patterns/ without `.md`. */
@@ -62,6 +62,13 @@ export const DOC_PATTERNS: DocPattern[] = [
         { name: 'inventory', handler: { code, handler: 'index.handler' } },
         { name: 'email', handler: { code, handler: 'index.handler' }, filterPolicy: { status: sns.SubscriptionFilter.stringFilter({ allowlist: ['created'] }) } },
       ],
+    }),
+  },
+  {
+    slug: 'serverless-rest-api',
+    build: (stack) => new ServerlessRestApi(stack, 'Catalog', {
+      resources: [{ name: 'items' }],
+      authorization: ApiAuthorization.jwt({ issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123', audience: ['app-client-id'] }),
     }),
   },
 ];
