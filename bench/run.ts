@@ -13,8 +13,8 @@ import * as path from 'path';
 import { benchAsyncFaults, faultTable } from './async-faults';
 import { benchAsyncPipeline } from './async-pipeline';
 import {
-  architectures, costSummary, lineItemTable, priceSources, PRICES, REST_WORKLOAD, restApiArchitecture, restApiCostSummary, TARGET_USD_PER_MILLION_JOBS, total, WORKLOAD,
-  workCostPer100Ms,
+  architectures, costSummary, lineItemTable, priceSources, PRICES, REST_WORKLOAD, restApiArchitecture, restApiCostSummary,
+  TARGET_USD_PER_MILLION_JOBS, total, WORKLOAD, workCostPer100Ms,
 } from './cost';
 import { benchHandlers, handlerTable } from './handlers';
 import { bullets, markdownTable, Row } from './markdown';

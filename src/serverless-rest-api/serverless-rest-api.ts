@@ -186,13 +186,8 @@ export interface ServerlessRestApiProps {
  *
  * Writes are conditional: `ETag`/`If-Match` map to the record's version (412 on a stale ETag,
  * 428 without one), a create of an existing id gets 409; bodies are validated against the
- * resource's JSON Schema; every error is a JSON body, never a stack trace.
- *
- * @example
- * new ServerlessRestApi(this, 'Catalog', {
- *   resources: [{ name: 'items', schema: { type: 'object', required: ['name'] } }],
- *   authorization: ApiAuthorization.jwt({ issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123', audience: ['app-client-id'] }),
- * });
+ * resource's JSON Schema; every error is a JSON body, never a stack trace. Usage, routes,
+ * decisions and alarms: docs/patterns/serverless-rest-api.md.
  */
 export class ServerlessRestApi extends Construct {
   /** The HTTP API (API Gateway v2). */
