@@ -5,6 +5,8 @@
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { handler as stockLevels } from '../../examples/serverless-rest-api/handlers/stock-levels';
+import { preconditionOf, restRouteOf } from '../../src/runtime/rest-api';
 import { crudConfigFromEnvironment, CrudConfig, CrudDependencies, handleCrudRequest, loadCursorKey, mergePatch, signCursor } from '../../src/serverless-rest-api/runtime/crud.handler';
 import { ENV } from '../../src/serverless-rest-api/runtime/env';
 import { httpApiEvent } from '../fixtures/events';
@@ -429,6 +431,44 @@ describe('request errors: JSON bodies, never a stack trace', () => {
     expect(api.tableName).not.toBe('no-such-table');
     expect(failed.statusCode).toBe(500);
     expect(failed.body).toEqual({ error: { code: 'InternalError', message: 'the request could not be completed; try again' } });
+  });
+});
+
+describe('the runtime helper (cdk-serverless-patterns-runtime/rest-api)', () => {
+  test('restRouteOf names the six routes of a resource and nothing else', () => {
+    const routes = [['GET', '/items'], ['POST', '/items'], ['GET', '/items/a'], ['PUT', '/items/a'], ['PATCH', '/items/a'], ['DELETE', '/items/a'], ['DELETE', '/items']]
+      .map(([method, path]) => restRouteOf(requestEvent('items', method, path, {})));
+    expect(routes).toEqual([
+      { route: 'list' }, { route: 'create' }, { route: 'get', id: 'a' }, { route: 'replace', id: 'a' }, { route: 'patch', id: 'a' }, { route: 'delete', id: 'a' }, undefined,
+    ]);
+  });
+
+  test('preconditionOf answers 428 without If-Match when required, and parses ETags, * and If-None-Match', () => {
+    const event = (headers: Record<string, string>) => requestEvent('items', 'PUT', '/items/a', { headers });
+    const missing = preconditionOf(event({}), true, 'PUT');
+    expect('response' in missing && missing.response.statusCode).toBe(428);
+    expect(preconditionOf(event({}), false, 'PUT')).toEqual({ anyVersion: true, ifNoneMatch: false });
+    expect(preconditionOf(event({ 'if-match': '*' }), true, 'PUT')).toEqual({ anyVersion: true, ifNoneMatch: false });
+    expect(preconditionOf(event({ 'if-none-match': '*' }), true, 'PUT')).toEqual({ anyVersion: false, ifNoneMatch: true });
+    expect(preconditionOf(event({ 'if-match': 'W/"3-lz2k1x0a"' }), true, 'PUT')).toEqual({
+      expected: { version: 3, createdAt: new Date(parseInt('lz2k1x0a', 36)).toISOString() }, anyVersion: false, ifNoneMatch: false,
+    });
+  });
+
+  test('the example user handler (stock-levels) reads what the built-in handler wrote, with the helper\'s JSON errors', async () => {
+    // GIVEN products written by the built-in handler
+    const products = await newApi({}, 'products');
+    const noSchema = { ...products.cfg, validator: undefined };
+    await withConfig(products.tableName, noSchema).call('POST', '/products', { body: { id: 'p1', name: 'widget', stock: 4 } });
+    process.env[ENV.TABLE_NAME] = products.tableName;
+    // WHEN
+    const level = reply(await stockLevels(requestEvent('stock-levels', 'GET', '/stock-levels/p1', {})));
+    const unknown = reply(await stockLevels(requestEvent('stock-levels', 'GET', '/stock-levels/nope', {})));
+    const post = reply(await stockLevels(requestEvent('stock-levels', 'POST', '/stock-levels', { body: {} })));
+    // THEN
+    expect(level).toMatchObject({ statusCode: 200, body: { id: 'p1', stock: 4, status: 'low' } });
+    expect(unknown).toMatchObject({ statusCode: 404, body: { error: { code: 'NotFound' } } });
+    expect(post).toMatchObject({ statusCode: 405, body: { error: { code: 'MethodNotAllowed' } } });
   });
 });
 

@@ -20,6 +20,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Validator } from '@cfworker/json-schema';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { errorResponse, etagOf, Json, JsonObject, json, mergePatch, preconditionOf, restRouteOf, sameVersion, truncate, Version } from './conventions';
 import {
   ATTR, CURSOR_KEY_ID, DEFAULT_PAGE_SIZE, ENV, ID_PATTERN_SOURCE, MAX_BODY_BYTES, MAX_JSON_DEPTH, MAX_PAGE_SIZE, META_PARTITION,
 } from './env';
@@ -29,8 +30,6 @@ const logger = new Logger();
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
 const ID_PATTERN = new RegExp(ID_PATTERN_SOURCE);
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
 type Response = APIGatewayProxyStructuredResultV2;
 
 /** Configuration read once per container from the environment the construct sets. */
@@ -66,6 +65,8 @@ export interface CrudDependencies {
   /** The cursor signing key (32 bytes). */
   readonly cursorKey: () => Promise<Buffer>;
 }
+
+export { etagOf, errorResponse, mergePatch, parseEtag } from './conventions';
 
 let config: CrudConfig | undefined;
 let cursorKeyPromise: Promise<Buffer> | undefined;
@@ -131,16 +132,14 @@ export async function handleCrudRequest(event: APIGatewayProxyEventV2, cfg: Crud
     return errorResponse(400, 'InvalidId', `the id must be 1 to 128 letters, digits, '.', '_', '~' or '-', got '${truncate(id)}'`);
   }
   const store = new ItemStore(deps.client, cfg);
-  if (id === undefined) {
-    if (method === 'GET') return list(event, cfg, store, deps);
-    if (method === 'POST') return create(event, cfg, store);
-  } else {
-    switch (method) {
-      case 'GET': return read(cfg, store, id);
-      case 'PUT': return replace(event, cfg, store, id);
-      case 'PATCH': return patch(event, cfg, store, id);
-      case 'DELETE': return remove(event, cfg, store, id);
-    }
+  const target = restRouteOf(event);
+  switch (target?.route) {
+    case 'list': return list(event, cfg, store, deps);
+    case 'create': return create(event, cfg, store);
+    case 'get': return read(cfg, store, id!);
+    case 'replace': return replace(event, cfg, store, id!);
+    case 'patch': return patch(event, cfg, store, id!);
+    case 'delete': return remove(event, cfg, store, id!);
   }
   return errorResponse(405, 'MethodNotAllowed', `${method} is not a route of /${cfg.resource}${id === undefined ? '' : '/{id}'}`);
 }
@@ -188,7 +187,7 @@ async function create(event: APIGatewayProxyEventV2, cfg: CrudConfig, store: Ite
 }
 
 async function replace(event: APIGatewayProxyEventV2, cfg: CrudConfig, store: ItemStore, id: string): Promise<Response> {
-  const condition = preconditionOf(event, cfg, 'PUT');
+  const condition = preconditionOf(event, cfg.requireIfMatch, 'PUT');
   if ('response' in condition) return condition.response;
   const body = parseBody(event, cfg, ['application/json']);
   if ('response' in body) return body.response;
@@ -203,7 +202,7 @@ async function replace(event: APIGatewayProxyEventV2, cfg: CrudConfig, store: It
 }
 
 async function patch(event: APIGatewayProxyEventV2, cfg: CrudConfig, store: ItemStore, id: string): Promise<Response> {
-  const condition = preconditionOf(event, cfg, 'PATCH');
+  const condition = preconditionOf(event, cfg.requireIfMatch, 'PATCH');
   if ('response' in condition) return condition.response;
   if (condition.ifNoneMatch) return errorResponse(400, 'InvalidPrecondition', 'PATCH changes an existing item: If-None-Match: * does not apply');
   const body = parseBody(event, cfg, ['application/merge-patch+json', 'application/json']);
@@ -228,7 +227,7 @@ async function patch(event: APIGatewayProxyEventV2, cfg: CrudConfig, store: Item
 }
 
 async function remove(event: APIGatewayProxyEventV2, cfg: CrudConfig, store: ItemStore, id: string): Promise<Response> {
-  const condition = preconditionOf(event, cfg, 'DELETE');
+  const condition = preconditionOf(event, cfg.requireIfMatch, 'DELETE');
   if ('response' in condition) return condition.response;
   if (condition.ifNoneMatch) return errorResponse(400, 'InvalidPrecondition', 'DELETE removes an existing item: If-None-Match: * does not apply');
   const deleted = await store.delete(id, condition.expected);
@@ -237,53 +236,8 @@ async function remove(event: APIGatewayProxyEventV2, cfg: CrudConfig, store: Ite
 }
 
 // ---------------------------------------------------------------------------------------------
-// Preconditions (RFC 9110 §13): ETag `"<version>-<created>"`, strong; If-Match required on writes.
+// Failed preconditions
 // ---------------------------------------------------------------------------------------------
-
-interface Version { readonly version: number; readonly createdAt: string }
-type Precondition = { expected?: Version; anyVersion: boolean; ifNoneMatch: boolean } | { response: Response };
-
-/** The ETag of a record: its version and (as base-36 milliseconds) its creation time, strong. */
-export function etagOf(record: Version): string {
-  return `"${record.version}-${Date.parse(record.createdAt).toString(36)}"`;
-}
-
-/** The version an ETag names; `W/` is accepted (a proxy may weaken a strong ETag). */
-export function parseEtag(value: string): Version | undefined {
-  const match = /^(?:W\/)?"(\d{1,15})-([0-9a-z]{1,12})"$/.exec(value.trim());
-  if (!match) return undefined;
-  const ms = parseInt(match[2], 36);
-  const created = new Date(ms);
-  if (Number.isNaN(created.getTime())) return undefined;
-  return { version: Number(match[1]), createdAt: created.toISOString() };
-}
-
-function preconditionOf(event: APIGatewayProxyEventV2, cfg: CrudConfig, method: 'PUT' | 'PATCH' | 'DELETE'): Precondition {
-  const ifMatch = header(event, 'if-match');
-  const ifNoneMatch = header(event, 'if-none-match');
-  if (ifNoneMatch !== undefined) {
-    if (ifNoneMatch.trim() !== '*' || ifMatch !== undefined) {
-      return { response: errorResponse(400, 'InvalidPrecondition', 'If-None-Match is supported as "*" (create only), without If-Match') };
-    }
-    return { anyVersion: false, ifNoneMatch: true };
-  }
-  if (ifMatch === undefined) {
-    if (cfg.requireIfMatch && method !== 'DELETE') {
-      return { response: errorResponse(428, 'PreconditionRequired', `${method} needs If-Match with the item's ETag (from GET): it protects against overwriting a change you have not seen`) };
-    }
-    return { anyVersion: true, ifNoneMatch: false };
-  }
-  if (ifMatch.trim() === '*') return { anyVersion: true, ifNoneMatch: false };
-  // A list of ETags is legal HTTP, but a write conditioned on "any of these versions" is not a
-  // conditional write on one version: only one ETag is accepted.
-  const expected = parseEtag(ifMatch);
-  if (!expected) return { response: errorResponse(400, 'InvalidPrecondition', `If-Match must be one ETag this API issued (e.g. "3-lz2k1x0a") or *, got '${truncate(ifMatch)}'`) };
-  return { expected, anyVersion: false, ifNoneMatch: false };
-}
-
-function sameVersion(a: Version, b: Version): boolean {
-  return a.version === b.version && a.createdAt === b.createdAt;
-}
 
 function versionOf(record: Version): Version {
   return { version: record.version, createdAt: record.createdAt };
@@ -354,17 +308,6 @@ function validate(cfg: CrudConfig, item: JsonObject): Response | undefined {
     else details.push({ path, message: e.error });
   }
   return errorResponse(400, 'ValidationFailed', `the ${cfg.resource} item does not match its schema (${details.length} violation${details.length === 1 ? '' : 's'})`, details);
-}
-
-/** JSON Merge Patch (RFC 7396): objects merge, `null` removes, anything else replaces. */
-export function mergePatch(target: Json, patchValue: Json): Json {
-  if (patchValue === null || typeof patchValue !== 'object' || Array.isArray(patchValue)) return patchValue;
-  const result: JsonObject = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...target } : {};
-  for (const [key, value] of Object.entries(patchValue)) {
-    if (value === null) delete result[key];
-    else result[key] = mergePatch(result[key] ?? null, value);
-  }
-  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -523,25 +466,6 @@ function itemOf(cfg: CrudConfig, record: ItemRecord): JsonObject {
   return { [cfg.idAttribute]: record.id, ...record.data };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Responses
-// ---------------------------------------------------------------------------------------------
-
-function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return {
-    statusCode,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
-    body: JSON.stringify(body),
-  };
-}
-
-/** `{ "error": { "code", "message", "details"? } }`. */
-export function errorResponse(
-  statusCode: number, code: string, message: string, details?: unknown[], headers: Record<string, string> = {},
-): Response {
-  return json(statusCode, { error: { code, message, ...(details ? { details } : {}) } }, headers);
-}
-
 function notFound(cfg: CrudConfig, id: string): Response {
   return errorResponse(404, 'NotFound', `${cfg.resource}/${id} does not exist`);
 }
@@ -550,8 +474,4 @@ function baseUrl(event: APIGatewayProxyEventV2): string {
   const stage = event.requestContext?.stage;
   const host = header(event, 'host') ?? event.requestContext?.domainName;
   return `https://${host}${!stage || stage === '$default' ? '' : `/${stage}`}`;
-}
-
-function truncate(text: string): string {
-  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
 }
