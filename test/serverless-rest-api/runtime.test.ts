@@ -7,7 +7,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { handler as stockLevels } from '../../examples/serverless-rest-api/handlers/stock-levels';
 import { preconditionOf, restRouteOf } from '../../src/runtime/rest-api';
-import { crudConfigFromEnvironment, CrudConfig, CrudDependencies, handleCrudRequest, loadCursorKey, mergePatch, signCursor } from '../../src/serverless-rest-api/runtime/crud.handler';
+import { crudConfigFromEnvironment, CrudConfig, crudDocumentClient, CrudDependencies, handleCrudRequest, loadCursorKey, mergePatch, signCursor } from '../../src/serverless-rest-api/runtime/crud.handler';
 import { ENV } from '../../src/serverless-rest-api/runtime/env';
 import { httpApiEvent } from '../fixtures/events';
 import { RunningEmulator, startDynalite, uniqueName } from '../helpers/emulators';
@@ -19,7 +19,7 @@ let client: DynamoDBDocumentClient;
 beforeAll(async () => {
   dynamo = await startDynalite();
   ddb = new DynamoDBClient({});
-  client = DynamoDBDocumentClient.from(ddb);
+  client = crudDocumentClient(ddb);
 });
 afterAll(async () => {
   await dynamo.stop();
@@ -159,8 +159,9 @@ describe('routes', () => {
     const api = await newApi();
     const created = await api.call('PUT', '/items/new', { body: WIDGET, headers: { 'if-none-match': '*' } });
     const again = await api.call('PUT', '/items/new', { body: WIDGET, headers: { 'if-none-match': '*' } });
-    expect(created.statusCode).toBe(200);
+    expect(created.statusCode).toBe(201);
     expect(created.headers.etag).toMatch(/^"1-/);
+    expect(created.headers.location).toMatch(/\/items\/new$/);
     expect(again.statusCode).toBe(412);
   });
 
@@ -409,6 +410,18 @@ describe('request errors: JSON bodies, never a stack trace', () => {
     expect(replies.map((r) => [r.statusCode, r.body.error.code])).toEqual([
       [400, 'InvalidBody'], [400, 'InvalidId'], [400, 'InvalidId'], [400, 'IdMismatch'], [400, 'InvalidId'],
     ]);
+  });
+
+  test('fails with 400 for JSON that DynamoDB cannot store (a number beyond its range), not 500', async () => {
+    const api = await newApi({}, 'things');
+    const noSchema = withConfig(api.tableName, { ...api.cfg, validator: undefined });
+    const bad = await noSchema.call('POST', '/things', { body: '{"n": 1e200}' });
+    const large = await noSchema.call('POST', '/things', { body: '{"id": "big", "n": 12345678901234567890, "f": 1.5e100}' });
+    const read = await noSchema.call('GET', '/things/big');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body.error.code).toBe('UnstorableItem');
+    expect(large.statusCode).toBe(201);
+    expect(read.body).toEqual({ id: 'big', n: 12345678901234567000, f: 1.5e100 });
   });
 
   test('fails with 415 for a body that is not declared JSON', async () => {

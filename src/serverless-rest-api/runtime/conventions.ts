@@ -108,6 +108,6 @@ export function restRouteOf(event: APIGatewayProxyEventV2): { route: RestRoute; 
   return route ? { route, id } : undefined;
 }
 
-export function truncate(text: string): string {
-  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
+export function truncate(text: string, max = 64): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }

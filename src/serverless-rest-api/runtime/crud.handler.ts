@@ -27,7 +27,20 @@ import {
 import { header, jsonDepthExceeds } from '../../async-http-api/runtime/http';
 
 const logger = new Logger();
-const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+/**
+ * The document client of the handler. JSON numbers are JavaScript numbers: they are written as
+ * they are (`allowImpreciseNumbers`: an integer beyond 2^53 already lost its precision in
+ * JSON.parse, and DynamoDB refuses what it cannot hold, answered 400) and read back as numbers
+ * (the SDK's default turns large ones into BigInt, which JSON cannot carry).
+ */
+export function crudDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, allowImpreciseNumbers: true },
+    unmarshallOptions: { wrapNumbers: (value: string) => Number(value) },
+  });
+}
+
+const documentClient = crudDocumentClient(new DynamoDBClient({}));
 const ID_PATTERN = new RegExp(ID_PATTERN_SOURCE);
 
 type Response = APIGatewayProxyStructuredResultV2;
@@ -133,13 +146,20 @@ export async function handleCrudRequest(event: APIGatewayProxyEventV2, cfg: Crud
   }
   const store = new ItemStore(deps.client, cfg);
   const target = restRouteOf(event);
-  switch (target?.route) {
-    case 'list': return list(event, cfg, store, deps);
-    case 'create': return create(event, cfg, store);
-    case 'get': return read(cfg, store, id!);
-    case 'replace': return replace(event, cfg, store, id!);
-    case 'patch': return patch(event, cfg, store, id!);
-    case 'delete': return remove(event, cfg, store, id!);
+  try {
+    switch (target?.route) {
+      case 'list': return await list(event, cfg, store, deps);
+      case 'create': return await create(event, cfg, store);
+      case 'get': return await read(cfg, store, id!);
+      case 'replace': return await replace(event, cfg, store, id!);
+      case 'patch': return await patch(event, cfg, store, id!);
+      case 'delete': return await remove(event, cfg, store, id!);
+    }
+  } catch (error) {
+    if (error instanceof UnstorableItemError) {
+      return errorResponse(400, 'UnstorableItem', `the item is valid JSON but DynamoDB cannot store it: ${truncate(error.message, 200)}`);
+    }
+    throw error;
   }
   return errorResponse(405, 'MethodNotAllowed', `${method} is not a route of /${cfg.resource}${id === undefined ? '' : '/{id}'}`);
 }
@@ -197,6 +217,7 @@ async function replace(event: APIGatewayProxyEventV2, cfg: CrudConfig, store: It
   if (invalid) return invalid;
   const write = condition.ifNoneMatch ? { create: true } : { expected: condition.expected, anyVersion: condition.anyVersion };
   const record = await store.put(id, body.item, write);
+  if (record && condition.ifNoneMatch) return json(201, itemOf(cfg, record), { etag: etagOf(record), location: `${baseUrl(event)}/${cfg.resource}/${encodeURIComponent(id)}` });
   if (record) return json(200, itemOf(cfg, record), { etag: etagOf(record) });
   return failedPrecondition(cfg, store, id, condition.ifNoneMatch);
 }
@@ -342,6 +363,14 @@ function mac(payload: string, key: Buffer): Buffer {
 // The table: pk = resource, sk = id, data = the item without its id
 // ---------------------------------------------------------------------------------------------
 
+/** DynamoDB refused an item the API accepted as JSON (a client error, not a server one). */
+class UnstorableItemError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnstorableItemError';
+  }
+}
+
 interface ItemRecord extends Version {
   readonly id: string;
   readonly data: JsonObject;
@@ -428,6 +457,8 @@ class ItemStore {
       }));
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
+      // What JSON allows and DynamoDB does not: numbers beyond 38 digits or 1E+125, items over 400 KB once marshalled.
+      if ((error as Error).name === 'ValidationException') throw new UnstorableItemError((error as Error).message);
       throw error;
     }
     return recordOf(item);
