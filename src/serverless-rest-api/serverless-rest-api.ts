@@ -240,6 +240,10 @@ export class ServerlessRestApi extends Construct {
     });
 
     const authorizer = authorization._bind(this);
+    const anyScopes = props.readScopes ?? props.writeScopes ?? resources.find((r) => r.readScopes ?? r.writeScopes);
+    if (anyScopes && (authorizer as { authorizationType?: string }).authorizationType === 'CUSTOM') {
+      throw new PatternValidationError(this, 'readScopes and writeScopes apply to JWT authorizers (API Gateway checks a token\'s scopes), but the authorizer is a Lambda authorizer: check scopes in it, and remove them here');
+    }
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
       description: `${this.node.path}: REST API over DynamoDB`,
       createDefaultStage: false,

@@ -1,5 +1,6 @@
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigwv2Authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -279,6 +280,12 @@ describe('ServerlessRestApi validation', () => {
     expect(() => build({ authorization: ApiAuthorization.iam(), writeScopes: ['w'] })).toThrow(/writeScopes apply to JWT authorization \(ApiAuthorization.jwt or a user pool authorizer\), but authorization is 'iam': remove them/);
     expect(() => build({ authorization: ApiAuthorization.none(), resources: [{ name: 'items', readScopes: ['r'] }] })).toThrow(/resources\[0\].readScopes apply to JWT authorization/);
     expect(() => build({ readScopes: [] })).toThrow(/readScopes must name at least one scope/);
+    const lambdaAuthorizer = (stack: Stack) => new apigwv2Authorizers.HttpLambdaAuthorizer('Auth', new lambda.Function(stack, 'AuthFn', {
+      runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    }));
+    const stack = new Stack();
+    expect(() => new ServerlessRestApi(stack, 'Catalog', { resources: [{ name: 'items' }], authorization: ApiAuthorization.authorizer(lambdaAuthorizer(stack)), writeScopes: ['w'] }))
+      .toThrow(/readScopes and writeScopes apply to JWT authorizers .* but the authorizer is a Lambda authorizer/);
   });
 
   test('fails for CORS origins that are not origins', () => {
