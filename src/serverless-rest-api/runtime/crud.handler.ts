@@ -20,7 +20,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Validator } from '@cfworker/json-schema';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { errorResponse, etagOf, Json, JsonObject, json, mergePatch, preconditionOf, restRouteOf, sameVersion, truncate, Version } from './conventions';
+import { errorResponse, etagOf, JsonObject, json, mergePatch, preconditionOf, restRouteOf, sameVersion, truncate, Version } from './conventions';
 import {
   ATTR, CURSOR_KEY_ID, DEFAULT_PAGE_SIZE, ENV, ID_PATTERN_SOURCE, MAX_BODY_BYTES, MAX_JSON_DEPTH, MAX_PAGE_SIZE, META_PARTITION,
 } from './env';
