@@ -62,6 +62,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     packageName: 'cdkserverlesspatterns',
   },
 
+  // Code the constructs run at the user's synth: a jsii library ships its non-jsii dependencies
+  // bundled. AsyncHttpApi checks `requestSchema` against the JSON Schema meta-schema with the same
+  // validator its submit handler uses (which is also bundled into that handler's asset).
+  bundledDeps: ['@cfworker/json-schema@^4'],
+
   devDeps: [
     // handler and runtime-helper dependencies: bundled into assets/ or declared by the runtime package
     `@aws-lambda-powertools/logger@${POWERTOOLS}`,
@@ -83,7 +88,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/client-dynamodb-streams@${AWS_SDK_STREAMS}`,
     `@aws-sdk/util-dynamodb@${AWS_SDK_UTIL_DYNAMODB}`,
     '@types/aws-lambda@^8.10.150',
-    '@cfworker/json-schema@^4',
     'pg@^8',
     '@types/pg@^8',
     // local AWS emulators for runtime tests (see ../shared/EMULATORS.md)

@@ -10,7 +10,7 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { ApiAuthorization, AsyncHttpApi, ServerlessRestApi } from '../src';
+import { ApiAuthorization, AsyncHttpApi, Handler, ServerlessRestApi } from '../src';
 
 /**
  * Public unit prices, us-east-1, with where they were taken from and the date that source shows.
@@ -126,7 +126,7 @@ export interface DeployedFunction { memoryMb: number; architecture: string; syst
 
 export function readAsyncHttpApiDefaults(): { submit: DeployedFunction; status: DeployedFunction; worker: DeployedFunction } {
   const stack = new Stack(new App(), 'CostModel', { env: { account: '123456789012', region: 'us-east-1' } });
-  new AsyncHttpApi(stack, 'Jobs', { worker: { code: lambda.Code.fromInline('exports.handler = async () => ({});'), handler: 'index.handler' } });
+  new AsyncHttpApi(stack, 'Jobs', { worker: Handler.fromCode(lambda.Code.fromInline('exports.handler = async () => ({});'), { handler: 'index.handler' }) });
   const resources = Object.values<any>(stack.resolve((stack as any)._toCloudFormation()).Resources);
   const fn = (suffix: string): DeployedFunction => {
     const found = resources.find((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description ?? '').endsWith(suffix));

@@ -31,7 +31,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { AsyncHttpApi, FanOut, FileProcessingPipeline, JobSchedule, SagaOrchestrator, ScheduledJob, StaticSite } from '../src';
+import { AsyncHttpApi, FanOut, FileProcessingPipeline, Handler, JobSchedule, SagaOrchestrator, ScheduledJob, StaticSite } from '../src';
 
 export interface SynthCase {
   /** The pattern's name, as in the README's constructs table. */
@@ -72,7 +72,7 @@ export const SYNTH_CASES: SynthCase[] = [
       + 'aws-sqs-lambda (queue + DLQ + worker); DynamoDB status table (on-demand, PITR) written by the worker',
     ours: (stack, i) => {
       new AsyncHttpApi(stack, `Jobs${i}`, {
-        worker: { code: userCode(), handler: 'index.handler' },
+        worker: Handler.fromCode(userCode(), { handler: 'index.handler' }),
       });
     },
     baseline: (stack, i) => baselineAsyncHttpApi(stack, `BaselineJobs${i}`),
@@ -85,8 +85,8 @@ export const SYNTH_CASES: SynthCase[] = [
       // The baseline's shape: one topic, two consumers.
       new FanOut(stack, `FanOut${i}`, {
         consumers: [
-          { name: 'inventory', handler: { code: userCode(), handler: 'index.handler' } },
-          { name: 'email', handler: { code: userCode(), handler: 'index.handler' } },
+          { name: 'inventory', handler: Handler.fromCode(userCode(), { handler: 'index.handler' }) },
+          { name: 'email', handler: Handler.fromCode(userCode(), { handler: 'index.handler' }) },
         ],
       });
     },
@@ -104,7 +104,7 @@ export const SYNTH_CASES: SynthCase[] = [
       + 'OBJECT_CREATED notification (s3n.SqsDestination, L2s: aws-s3-sqs is not in the registry) to the queue of '
       + 'aws-sqs-lambda (queue + DLQ + processor)',
     ours: (stack, i) => {
-      new FileProcessingPipeline(stack, `Files${i}`, { processor: { code: userCode(), handler: 'index.handler' } });
+      new FileProcessingPipeline(stack, `Files${i}`, { processor: Handler.fromCode(userCode(), { handler: 'index.handler' }) });
     },
     baseline: (stack, i) => {
       const scope = new Construct(stack, `BaselineFiles${i}`);
@@ -134,7 +134,7 @@ export const SYNTH_CASES: SynthCase[] = [
     ours: (stack, i) => {
       new ScheduledJob(stack, `Job${i}`, {
         schedule: JobSchedule.rate(Duration.hours(1)),
-        handler: { code: userCode(), handler: 'index.handler' },
+        handler: Handler.fromCode(userCode(), { handler: 'index.handler' }),
       });
     },
     baseline: (stack, i) => {
@@ -162,7 +162,7 @@ export const SYNTH_CASES: SynthCase[] = [
     baselineDescription: 'plain Step Functions (no Solutions Construct exists): three LambdaInvoke steps; addCatch on '
       + 'each runs the compensations of the steps before it (two compensating LambdaInvoke steps) and ends in Fail',
     ours: (stack, i) => {
-      const fn = { code: userCode(), handler: 'index.handler' };
+      const fn = Handler.fromCode(userCode(), { handler: 'index.handler' });
       // The baseline's shape: three steps, the first two with compensations.
       new SagaOrchestrator(stack, `Saga${i}`, {
         steps: [

@@ -20,6 +20,7 @@ import { SagaOrchestratorExampleStack } from './saga-orchestrator/stack';
 import { ScheduledJobExampleStack } from './scheduled-job/stack';
 import { ServerlessRestApiExampleStack } from './serverless-rest-api/stack';
 import { StaticSiteExampleStack } from './static-site/stack';
+import { TableChangeHandlerExampleStack } from './table-change/stack';
 import { nagFindings } from '../test/helpers/nag';
 
 export function buildExampleApp(outdir?: string): App {
@@ -41,6 +42,7 @@ export function buildExampleApp(outdir?: string): App {
   new StaticSiteExampleStack(app, 'StaticSiteExample', { env, alarmTopic });
   new DatabaseExampleStack(app, 'DatabaseExample', { env, alarmTopic });
   new ServerlessRestApiExampleStack(app, 'ServerlessRestApiExample', { env, alarmTopic });
+  new TableChangeHandlerExampleStack(app, 'TableChangeHandlerExample', { env, alarmTopic });
 
   // The platform team's guardrails: every stack must pass them (errors fail the main job).
   Aspects.of(app).add(new ServerlessDefaults({ arm64RuntimeFamilies: [lambda.RuntimeFamily.NODEJS] }));

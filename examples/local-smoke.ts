@@ -1,7 +1,8 @@
 /**
  * The main job's second half: runs the synthesized example app (cdk.out) in the local cloud and
  * exercises each pattern it emulates end to end, with the app's real handlers:
- *   - AsyncHttpApiExample: POST /jobs (as an IAM caller), then GET /jobs/{jobId} until SUCCEEDED;
+ *   - AsyncHttpApiExample: POST /jobs (as an IAM caller), then GET /jobs/{jobId} until SUCCEEDED
+ *     (the WordCounts API, whose worker is Python, is listed as not run locally yet);
  *   - FanOutExample: publish an order, see every consumer run (and the filter keep one out);
  *   - FileProcessingPipelineExample: upload a CSV, read the JSON Lines output and the notice;
  *   - ScheduledJobExample: fire the nightly schedule, see its handler succeed;
@@ -43,6 +44,17 @@ async function asyncHttpApi(cloud: LocalCloud): Promise<string> {
   const denied = await cloud.invokeHttp(api, { method: 'GET', path: `/jobs/${jobId}` });
   if (denied.statusCode !== 403) throw new Error(`GET without a caller answered ${denied.statusCode}, not 403`);
   return `job ${jobId} SUCCEEDED (total ${job.result.total}); unsigned GET -> 403`;
+}
+
+/** The AsyncHttpApis of the smoked stacks whose worker runs Python, which the local cloud does not run yet. */
+function pythonApis(cloud: LocalCloud): string[] {
+  return cloud.stacks.filter((s) => STACKS.includes(s.id)).flatMap((stack) => {
+    const resources = Object.entries(stack.template.Resources ?? {});
+    return resources
+      .filter(([, r]) => r.Type === 'AWS::Lambda::Function' && String(r.Properties?.Runtime ?? '').startsWith('python')
+        && (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.JOBS_TABLE_NAME !== undefined)
+      .map(([id, r]) => `${stack.id}/${String(r.Metadata?.['aws:cdk:path'] ?? id).split('/').slice(1, -2).join('/') || id}`);
+  });
 }
 
 async function fanOut(cloud: LocalCloud): Promise<string> {
@@ -165,9 +177,20 @@ async function main(): Promise<void> {
   } finally {
     await cloud.stop();
   }
+  // With the simulator installed (a devDependency here) every SDK call of the handlers was
+  // checked against the templates' policies: a denial is a grant the library forgot.
+  const { checked, evaluated } = cloud.iamStatistics;
+  const iam = cloud.iam.enforced
+    ? `${checked} SDK authorizations checked (${evaluated} evaluated, the rest cached), ${cloud.iamDenials.length} denied`
+    : cloud.iam.detail;
+  if (cloud.iam.enforced && (cloud.iamDenials.length > 0 || checked === 0)) {
+    results.push(['IAM', new Error(`${iam}${cloud.iamDenials.map((d) => `\n    ${d.function}: ${d.message}`).join('')}`)]);
+  }
   console.log('\nlocal smoke:');
   for (const [name, outcome] of results) console.log(`  ${outcome instanceof Error ? 'FAIL' : 'ok  '} ${name}: ${outcome instanceof Error ? outcome.message : outcome}`);
-  console.log('  not run locally yet: StaticSite (CloudFront), Database (RDS Proxy)');
+  console.log(`  IAM: ${iam}`);
+  console.log('  not run locally yet: StaticSite (CloudFront), Database (RDS Proxy), FileProcessingPipeline Thumbnails (its sharp is built for Linux arm64, as deployed; this machine is ' + process.arch + ')');
+  for (const api of pythonApis(cloud)) console.log(`  not run locally yet: ${api} (Python)`);
   if (results.some(([, o]) => o instanceof Error)) process.exit(1);
 }
 

@@ -100,6 +100,7 @@ export function templateToMermaid(template: Json, dropPrefix = 1): string {
     switch (r.Type) {
       case 'AWS::Lambda::EventSourceMapping':
         add(one(p.EventSourceArn), one(p.FunctionName), p.FunctionResponseTypes?.includes('ReportBatchItemFailures') ? 'batches, partial failures' : 'batches');
+        if (p.DestinationConfig?.OnFailure?.Destination) add(one(p.FunctionName), one(p.DestinationConfig.OnFailure.Destination), 'failed batches', true);
         break;
       case 'AWS::SQS::Queue':
         if (p.RedrivePolicy) add(logicalId, one(p.RedrivePolicy.deadLetterTargetArn), `after ${p.RedrivePolicy.maxReceiveCount} receives`, true);

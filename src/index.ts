@@ -1,6 +1,5 @@
 // The public (jsii) surface: re-exports only.
 export * from './core/alarms';
-export * from './core/function-code-options';
 export * from './core/function-options';
 export * from './core/handler';
 export * from './core/entry-options';
@@ -13,6 +12,7 @@ export * from './saga-orchestrator';
 export * from './fan-out';
 export * from './file-processing-pipeline';
 export * from './static-site';
+export * from './table-change-handler';
 export * from './guardrails';
 export * from './core/database';
 export * from './serverless-rest-api';

@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AsyncHttpApi, ProxiedDatabase } from '../../src';
+import { AsyncHttpApi, Handler, ProxiedDatabase } from '../../src';
 import { exampleHandlerCode } from '../bundle';
 
 /** An AsyncHttpApi whose worker reads an Aurora PostgreSQL database through its RDS Proxy. */
@@ -27,15 +27,15 @@ export class DatabaseExampleStack extends Stack {
     });
     // The worker records job state in DynamoDB: a gateway endpoint keeps that traffic in the VPC, no NAT.
     vpc.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
-    const database = new ProxiedDatabase(this, 'Orders', { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+    const database = new ProxiedDatabase(this, 'Orders', { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, alarms: { topic: props.alarmTopic } });
     new AsyncHttpApi(this, 'OrderReports', {
-      worker: { code: exampleHandlerCode(path.join(__dirname, 'handlers', 'order-report.ts')), handler: 'index.handler' },
+      worker: Handler.fromCode(exampleHandlerCode(path.join(__dirname, 'handlers', 'order-report.ts')), { handler: 'index.handler' }),
       database,
       databaseSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       // Created once by the administrator (database.secret) on the cluster: CREATE USER reports;
       // GRANT rds_iam TO reports; GRANT SELECT ON orders TO reports; (no password: the proxy uses IAM end to end).
       databaseUser: 'reports',
-      alarmTopic: props.alarmTopic,
+      alarms: { topic: props.alarmTopic },
     });
   }
 }

@@ -1,6 +1,6 @@
 """An AsyncHttpApi worker in Python: counts the words of the submitted text.
 
-Deployed as the `workerFunction` of an AsyncHttpApi (runtime python3.13, handler app.handler, with
+Deployed as the `worker` of an AsyncHttpApi (`Handler.fromAsset(dir, { runtime: PYTHON_3_14, handler: "app.handler" })`, with
 job_worker.py beside it); see docs/protocols.md for what job_worker does.
 """
 from job_worker import job_worker

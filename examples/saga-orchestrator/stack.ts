@@ -2,13 +2,11 @@ import * as path from 'path';
 import { Stack, StackProps } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { FunctionCodeOptions, SagaOrchestrator } from '../../src';
+import { Handler, SagaOrchestrator } from '../../src';
 import { exampleHandlerCode } from '../bundle';
 
-const handler = (name: string): FunctionCodeOptions => ({
-  code: exampleHandlerCode(path.join(__dirname, 'handlers', `${name}.ts`)),
-  handler: 'index.handler',
-});
+const handler = (name: string): Handler =>
+  Handler.fromCode(exampleHandlerCode(path.join(__dirname, 'handlers', `${name}.ts`)), { handler: 'index.handler' });
 
 /** Book a trip: hotel, flight, payment; a failure undoes what was done, in reverse order. */
 export class SagaOrchestratorExampleStack extends Stack {
@@ -20,7 +18,7 @@ export class SagaOrchestratorExampleStack extends Stack {
         { name: 'BookFlight', action: handler('book-flight'), compensation: handler('cancel-flight') },
         { name: 'ChargePayment', action: handler('charge-payment') },
       ],
-      alarmTopic: props.alarmTopic,
+      alarms: { topic: props.alarmTopic },
     });
   }
 }

@@ -1,11 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { StaticSite } from '../../src';
+import { PrivateContent, StaticSite } from '../../src';
 
 /** A documentation site (SPA routing) and a shop on its own domain with signed-URL downloads. */
 export class StaticSiteExampleStack extends Stack {
@@ -17,13 +17,17 @@ export class StaticSiteExampleStack extends Stack {
     // Existing resources are referenced, not looked up, so the example synthesizes offline.
     const certificate = acm.Certificate.fromCertificateArn(this, 'ShopCertificate', 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555');
     const hostedZone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com' });
-    new StaticSite(this, 'Shop', {
+    const shop = new StaticSite(this, 'Shop', {
       sourcePath,
       domainNames: ['www.example.com'],
       certificate,
       hostedZone,
       // Premium downloads need a URL signed by the application (createUrlSigner in the runtime package).
-      privateContent: { pathPattern: '/premium/*', publicKeyPem: fs.readFileSync(path.join(__dirname, 'premium-public-key.pem'), 'utf8') },
+      privateContent: PrivateContent.withPublicKey('/premium/*', fs.readFileSync(path.join(__dirname, 'premium-public-key.pem'), 'utf8')),
     });
+    // The key pair id the application signs with (KEY_PAIR_ID of createUrlSigner).
+    new CfnOutput(this, 'ShopKeyPairId', { value: shop.publicKey!.publicKeyId });
+    // No alarms here: CloudFront's metrics are in us-east-1 only and this stack is in eu-west-1
+    // (a StaticSite in a us-east-1 stack gets Distribution.5xxErrorRate; see docs/patterns/static-site.md).
   }
 }

@@ -6,6 +6,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -13,20 +14,22 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ApiAuthorization } from './api-authorization';
+import { validateRequestSchema } from './request-schema';
 import { ENV, MAX_PAYLOAD_BYTES } from './runtime/env';
-import { createAlarm } from '../core/alarm-factory';
-import { AlarmOptions } from '../core/alarms';
+import { AlarmSink, AlarmSpec, PatternAlarms } from '../core/alarm-factory';
+import { AlarmsOptions } from '../core/alarms';
 import { bundledHandlerCode } from '../core/assets';
 import { DatabaseAccessOptions } from '../core/database';
 import { DEFAULTS } from '../core/defaults';
 import { PatternValidationError } from '../core/errors';
-import { FunctionCodeOptions } from '../core/function-code-options';
+import { PATTERN_FUNCTION_CONTEXT, QUEUE_INTERNALS } from '../core/function-internals';
+import { Handler } from '../core/handler';
 import { acknowledgeNagFindings } from '../core/nag';
 import { vendedLogGroupName } from '../core/names';
-import { DeadLetteredQueue } from '../core/queue';
-import { FunctionInvocation, ServerlessFunction } from '../core/serverless-function';
-import { userFunction } from '../core/user-function';
-import { requireExactlyOne, validateDurationRange, validateIntegerRange } from '../core/validation';
+import { Notifications } from '../core/notifications';
+import { DeadLetteredQueue, DeadLetteredQueueProps, QueueConsumerOptions } from '../core/queue';
+import { FunctionInvocation, ServerlessFunction, ServerlessFunctionProps } from '../core/serverless-function';
+import { validateIntegerRange, validateWholeSeconds } from '../core/validation';
 
 /** Defaults of AsyncHttpApi, with their reasons. */
 const ASYNC_HTTP_API_DEFAULTS = {
@@ -47,63 +50,40 @@ const ASYNC_HTTP_API_DEFAULTS = {
   deadLetterFunctionTimeout: Duration.seconds(5),
   /** The worker's own default: long-running work is why this pattern exists. */
   workerTimeout: Duration.minutes(5),
+  /**
+   * A dead-lettered message the dead-letter consumer has not recorded after this long (beyond the
+   * worker timeout, during which a delivery may still hold the job's lease) means it cannot.
+   */
+  unrecordedDeadLetterGrace: Duration.minutes(15),
 } as const;
 
 /** Props of an `AsyncHttpApi`. */
-export interface AsyncHttpApiProps extends AlarmOptions, DatabaseAccessOptions {
+export interface AsyncHttpApiProps extends DatabaseAccessOptions, QueueConsumerOptions {
   /**
-   * The worker's code: the pattern builds a `ServerlessFunction` that consumes the jobs queue.
-   * Wrap the handler with `jobWorker` from `cdk-serverless-patterns-runtime`.
-   * Specify exactly one of `worker` and `workerFunction`.
-   *
-   * @default - none; `workerFunction` must be given instead
+   * The code that runs each job, consuming the jobs queue: `Handler.fromAsset(path, { handler })`
+   * (any runtime; wrap a Node.js handler with `jobWorker` from `cdk-serverless-patterns-runtime`,
+   * or follow docs/protocols.md in another language), `Handler.fromEntry(entry)` or
+   * `Handler.fromFunction(fn)` (the pattern adds the SQS event source, the table permissions and
+   * the environment). The worker's timeout sizes the queue's visibility timeout (6 x).
    */
-  readonly worker?: FunctionCodeOptions;
+  readonly worker: Handler;
   /**
-   * An existing function to use as the worker. The pattern adds the SQS event source, the table
-   * permissions and (for a `lambda.Function`) the environment variables `jobWorker` reads; its
-   * timeout must fit the queue's visibility timeout (6 x `workerTimeout`).
-   *
-   * @default - none; `worker` must be given instead
-   */
-  readonly workerFunction?: lambda.IFunction;
-  /**
-   * The worker's timeout when `workerFunction` is given (to size the queue's visibility timeout).
-   *
-   * @default - `worker.timeout`, or 5 minutes
-   */
-  readonly workerTimeout?: Duration;
-  /**
-   * Who may call both routes: `ApiAuthorization.iam()` (SigV4, for servers and functions),
-   * `ApiAuthorization.jwt({ issuer, audience })` (bearer tokens, for browsers, also through
-   * `StaticSite.apiOrigin`), `ApiAuthorization.none()` or `ApiAuthorization.authorizer(a)`.
+   * Who may call both routes: `ApiAuthorization.iam()` (SigV4, for servers and functions; see
+   * `grantSubmit`/`grantRead`), `ApiAuthorization.jwt({ issuer, audience })` (bearer tokens, for
+   * browsers, also through `StaticSite.apiOrigin`), `ApiAuthorization.none()` or
+   * `ApiAuthorization.authorizer(a)`.
    *
    * @default ApiAuthorization.iam()
    */
   readonly authorization?: ApiAuthorization;
   /**
-   * Authorizer of both routes, for example an `HttpJwtAuthorizer`.
-   *
-   * @default - IAM authorization (SigV4-signed requests), unless `allowUnauthenticatedAccess`
-   * @deprecated use `authorization: ApiAuthorization.authorizer(a)` (or `.jwt(...)`)
-   */
-  readonly authorizer?: apigwv2.IHttpRouteAuthorizer;
-  /**
-   * Open both routes to anyone on the internet, with no authorization. Only for public demos or
-   * when something in front (a WAF, CloudFront with signed requests) authenticates callers.
-   *
-   * @default false
-   * @deprecated use `authorization: ApiAuthorization.none()`
-   */
-  readonly allowUnauthenticatedAccess?: boolean;
-  /**
-   * Stage throttling: steady-state requests per second.
+   * Stage throttling: steady-state requests per second, 1 to 10000.
    *
    * @default 50
    */
   readonly throttlingRateLimit?: number;
   /**
-   * Stage throttling: burst capacity.
+   * Stage throttling: burst capacity, 1 to 5000.
    *
    * @default 100
    */
@@ -116,15 +96,18 @@ export interface AsyncHttpApiProps extends AlarmOptions, DatabaseAccessOptions {
    */
   readonly maxPayloadBytes?: number;
   /**
-   * A JSON Schema (draft 2020-12 or 07, as an object) that request bodies must satisfy; violations
-   * get 400 listing them. Validated with the cfworker JSON Schema validator, prepared once per container. At most 3 KB as JSON
-   * (it travels in an environment variable).
+   * A JSON Schema (draft 2020-12, as an object) that request bodies must satisfy; violations get
+   * 400 listing them. Checked at synth against the JSON Schema meta-schema with the validator the
+   * submit handler uses (@cfworker/json-schema): an invalid schema fails naming the JSON path of
+   * the error (e.g. `requestSchema/properties/name/type`), and so does a `$ref` that resolves to
+   * nothing. At most 3 KB as JSON (it travels in an environment variable).
    *
    * @default - any JSON body is accepted
    */
   readonly requestSchema?: { [key: string]: any };
   /**
-   * How long a job record is kept after it was created (DynamoDB TTL), 1 hour to 365 days.
+   * How long a job record is kept after it was created (DynamoDB TTL), 1 hour to 365 days, in
+   * whole seconds.
    *
    * @default Duration.days(7)
    */
@@ -142,31 +125,36 @@ export interface AsyncHttpApiProps extends AlarmOptions, DatabaseAccessOptions {
    */
   readonly maxReceiveCount?: number;
   /**
-   * Jobs per worker invocation, 1 to 10.
+   * Where `JobSucceeded` and `JobFailed` notices go, so clients can be pushed instead of polling:
+   * `Notifications.sns(topic?)` (message attribute `type`; without a topic, a new one encrypted
+   * with a customer-managed key) or `Notifications.eventBridge(bus?)` (source
+   * `cdk-serverless-patterns.async-http-api`, detail `{ jobId, error? }`; without a bus, the
+   * account's default bus). The worker and the dead-letter consumer may publish there.
    *
-   * @default 10
+   * @default - no notices; clients poll `GET /jobs/{jobId}`
    */
-  readonly batchSize?: number;
+  readonly notifications?: Notifications;
   /**
-   * Most concurrent worker invocations, 2 to 1000: protects what the worker calls.
+   * The pattern's alarms. On by default (each needs a human):
+   * - `Queue.DeadLetters`: a job reached the dead-letter queue (its last delivery failed, crashed
+   *   or timed out) in a five-minute period; it is recorded FAILED. Stays in ALARM while the
+   *   dead-letter consumer keeps retrying a message it cannot record.
+   * - `Queue.OldestMessageAge`: the oldest waiting job is 15 minutes old for 5 minutes (threshold in seconds).
+   * - `DeadLetterHandler.UnrecordedJobs`: a dead-lettered job waits unrecorded longer than the
+   *   worker timeout + 15 minutes (threshold in seconds): callers still see it RUNNING.
+   * - `Api.ServerErrorRate`: at least 5% of requests answered 5xx (function errors, throttles,
+   *   timeouts) in 2 of the last 3 five-minute periods (threshold in percent).
    *
-   * @default - no limit beyond the account's concurrency
-   */
-  readonly maxConcurrency?: number;
-  /**
-   * An EventBridge bus that receives `JobSucceeded` and `JobFailed` events (source
-   * `cdk-serverless-patterns.async-http-api`, detail `{ jobId, error? }`), so clients can be pushed
-   * instead of polling.
+   * Off by default, turned on with `overrides: { '<name>': { enabled: true } }`:
+   * `Worker.ErrorRate` (failed attempts are retried and end in `Queue.DeadLetters`),
+   * `Worker.Duration`, `Submit.ErrorRate`, `Submit.Throttles`, `Submit.Duration`,
+   * `Status.ErrorRate`, `Status.Throttles`, `Status.Duration` (callers see these as 5xx, which
+   * `Api.ServerErrorRate` watches), `DeadLetterHandler.ErrorRate`, `DeadLetterHandler.Duration`.
+   * A worker from `Handler.fromFunction` has no `Worker.*` alarms (its alarms are yours).
    *
-   * @default - no completion events on EventBridge
+   * @default - the four alarms above, without actions
    */
-  readonly completionEventBus?: events.IEventBus;
-  /**
-   * An SNS topic that receives `JobSucceeded` and `JobFailed` messages (message attribute `type`).
-   *
-   * @default - no completion messages on SNS
-   */
-  readonly completionTopic?: sns.ITopic;
+  readonly alarms?: AlarmsOptions;
 }
 
 /**
@@ -177,7 +165,7 @@ export interface AsyncHttpApiProps extends AlarmOptions, DatabaseAccessOptions {
  *
  * @example
  * const jobs = new AsyncHttpApi(this, 'Reports', {
- *   worker: { code: lambda.Code.fromAsset('dist/report'), handler: 'index.handler' },
+ *   worker: Handler.fromAsset('dist/report', { handler: 'index.handler' }),
  * });
  */
 export class AsyncHttpApi extends Construct {
@@ -193,14 +181,12 @@ export class AsyncHttpApi extends Construct {
   public readonly accessLogGroup: logs.LogGroup;
   /** The job records: partition key `jobId`, TTL attribute `expiresAt`. */
   public readonly jobsTable: dynamodb.Table;
-  /** The queue and its dead-letter queue, with their alarms. */
-  public readonly jobsQueue: DeadLetteredQueue;
   /** The queue that buffers jobs. */
   public readonly queue: sqs.Queue;
-  /** Where jobs go after `maxReceiveCount` failed deliveries. */
+  /** Where jobs go after `maxReceiveCount` failed deliveries (the dead-letter consumer drains it). */
   public readonly deadLetterQueue: sqs.Queue;
-  /** The worker that runs jobs. */
-  public readonly workerFunction: lambda.IFunction;
+  /** The worker that runs jobs (the one you gave with `Handler.fromFunction`, or the one built from your code). */
+  public readonly workerFunction: lambda.Function;
   /** Handles `POST /jobs`. */
   public readonly submitFunction: ServerlessFunction;
   /** Handles `GET /jobs/{jobId}`. */
@@ -208,40 +194,44 @@ export class AsyncHttpApi extends Construct {
   /**
    * Consumes the dead-letter queue: records FAILED (and sends `JobFailed`) each job whose last
    * delivery crashed or timed out. The messages are deleted once recorded; the job records keep
-   * the error, and the `DeadLetteredJobsAlarm` fires on every one.
+   * the error, and the `Queue.DeadLetters` alarm fires on every one.
    */
   public readonly deadLetterFunction: ServerlessFunction;
-  /** Every alarm of the pattern: queue, DLQ, dead-lettered jobs, functions and API 5xx. */
+  /**
+   * The topic that receives `JobSucceeded`/`JobFailed`, with `Notifications.sns()`.
+   *
+   * @default - undefined unless `notifications` is `Notifications.sns()`
+   */
+  public readonly notificationTopic?: sns.ITopic;
+  /**
+   * The bus that receives `JobSucceeded`/`JobFailed`, with `Notifications.eventBridge()`.
+   *
+   * @default - undefined unless `notifications` is `Notifications.eventBridge()`
+   */
+  public readonly notificationBus?: events.IEventBus;
+  /** Every alarm created (see `alarms` in the props for their names and defaults). */
   public readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: AsyncHttpApiProps) {
     super(scope, id);
-    requireExactlyOne(this, ['worker', 'workerFunction'], [props.worker, props.workerFunction]);
-    if (props.worker && props.workerTimeout) {
-      throw new PatternValidationError(this, 'workerTimeout applies to workerFunction only; set worker.timeout instead');
+    if (!(props.worker instanceof Handler)) {
+      throw new PatternValidationError(this, 'worker must be a Handler: Handler.fromAsset(path, { handler }), Handler.fromEntry(entry) or Handler.fromFunction(fn)');
     }
-    if (props.authorizer && props.allowUnauthenticatedAccess) {
-      throw new PatternValidationError(this, 'specify either authorizer or allowUnauthenticatedAccess, not both');
-    }
-    if (props.authorization && (props.authorizer || props.allowUnauthenticatedAccess)) {
-      throw new PatternValidationError(this, 'authorization replaces authorizer and allowUnauthenticatedAccess: give authorization only');
-    }
-    const legacy = props.authorizer ? ApiAuthorization.authorizer(props.authorizer) : undefined;
-    const authorization = props.authorization ?? legacy ?? (props.allowUnauthenticatedAccess ? ApiAuthorization.none() : ApiAuthorization.iam());
+    const authorization = props.authorization ?? ApiAuthorization.iam();
     this.authorizationKind = authorization.kind;
     const maxPayloadBytes = props.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
     validateIntegerRange(this, 'maxPayloadBytes', maxPayloadBytes, 1, MAX_PAYLOAD_BYTES);
     const jobTtl = props.jobTtl ?? ASYNC_HTTP_API_DEFAULTS.jobTtl;
-    validateDurationRange(this, 'jobTtl', jobTtl, ASYNC_HTTP_API_DEFAULTS.minJobTtl, ASYNC_HTTP_API_DEFAULTS.maxJobTtl);
+    validateWholeSeconds(this, 'jobTtl', jobTtl, ASYNC_HTTP_API_DEFAULTS.minJobTtl, ASYNC_HTTP_API_DEFAULTS.maxJobTtl);
     validateIntegerRange(this, 'throttlingRateLimit', props.throttlingRateLimit, 1, 10_000);
     validateIntegerRange(this, 'throttlingBurstLimit', props.throttlingBurstLimit, 1, 5_000);
-    validateIntegerRange(this, 'batchSize', props.batchSize, 1, 10);
+    if (props.requestSchema !== undefined) validateRequestSchema(this, 'requestSchema', props.requestSchema);
     const requestSchema = props.requestSchema ? JSON.stringify(props.requestSchema) : undefined;
     if (requestSchema && Buffer.byteLength(requestSchema) > ASYNC_HTTP_API_DEFAULTS.maxRequestSchemaBytes) {
       throw new PatternValidationError(this, `requestSchema must be at most ${ASYNC_HTTP_API_DEFAULTS.maxRequestSchemaBytes} bytes as JSON `
         + `(it is passed in an environment variable, and Lambda allows 4 KB in total), got ${Buffer.byteLength(requestSchema)}`);
     }
-    const workerTimeout = props.worker?.timeout ?? props.workerTimeout ?? ASYNC_HTTP_API_DEFAULTS.workerTimeout;
+    const patternAlarms = new PatternAlarms(this, props.alarms);
 
     this.jobsTable = new dynamodb.Table(this, 'JobsTable', {
       partitionKey: { name: 'jobId', type: dynamodb.AttributeType.STRING },
@@ -252,50 +242,60 @@ export class AsyncHttpApi extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
 
-    this.jobsQueue = new DeadLetteredQueue(this, 'Jobs', {
-      consumerTimeout: workerTimeout,
-      maxReceiveCount: props.maxReceiveCount,
-      alarms: { topic: props.alarmTopic },
-    });
-    this.queue = this.jobsQueue.queue;
-    this.deadLetterQueue = this.jobsQueue.deadLetterQueue;
+    const notices = this.notificationTarget(props.notifications);
+    this.notificationTopic = notices.topic;
+    this.notificationBus = notices.bus;
 
-    const workerEnvironment: Record<string, string> = {
-      [ENV.JOBS_TABLE_NAME]: this.jobsTable.tableName,
-      // The heartbeat extends the visibility of the messages it runs (ChangeMessageVisibility).
-      [ENV.JOBS_QUEUE_URL]: this.queue.queueUrl,
-      [ENV.MAX_RECEIVE_COUNT]: String(this.jobsQueue.maxReceiveCount),
-      ...(props.completionEventBus ? { [ENV.COMPLETION_EVENT_BUS_NAME]: props.completionEventBus.eventBusName } : {}),
-      ...(props.completionTopic ? { [ENV.COMPLETION_TOPIC_ARN]: props.completionTopic.topicArn } : {}),
-    };
-    const worker = userFunction(this, {
-      ...props,
+    // The worker first: its timeout sizes the queue; the queue URL is added once the queue exists.
+    const worker = props.worker._bind(this, {
       id: 'Worker',
-      code: props.worker,
-      existing: props.workerFunction,
-      timeout: workerTimeout,
+      prop: 'worker',
       description: `${this.node.path}: runs jobs from the queue`,
-      environment: workerEnvironment,
+      defaultTimeout: ASYNC_HTTP_API_DEFAULTS.workerTimeout,
+      environment: { [ENV.JOBS_TABLE_NAME]: this.jobsTable.tableName, ...notices.environment },
       invocation: FunctionInvocation.QUEUE,
+      alarms: patternAlarms.forPart('Worker'),
+      // Failed attempts are retried; what exhausts them reaches the DLQ, which Queue.DeadLetters watches.
+      alarmsOffByDefault: ['ErrorRate'],
+      database: props.database,
+      databaseSubnets: props.databaseSubnets,
+      databaseUser: props.databaseUser,
     });
-    const functionAlarms = worker.alarms;
     this.workerFunction = worker.fn;
-    this.jobsTable.grant(this.workerFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
-    props.completionEventBus?.grantPutEventsTo(this.workerFunction);
-    props.completionTopic?.grantPublish(this.workerFunction);
-    this.jobsQueue.addConsumer(this.workerFunction, { batchSize: props.batchSize, maxConcurrency: props.maxConcurrency });
 
-    const apiFunctionDefaults = {
-      memorySize: ASYNC_HTTP_API_DEFAULTS.apiFunctionMemorySize,
-      timeout: ASYNC_HTTP_API_DEFAULTS.apiFunctionTimeout,
-      handler: 'index.handler',
-      invocation: FunctionInvocation.SYNCHRONOUS,
-      powertools: false,
-      alarms: { topic: props.alarmTopic },
+    const queueProps: DeadLetteredQueueProps = { consumerTimeout: worker.timeout, maxReceiveCount: props.maxReceiveCount };
+    QUEUE_INTERNALS.set(queueProps, { alarms: new DeadLetteredJobsSink(patternAlarms, this.node.path), prop: '' });
+    const jobsQueue = new DeadLetteredQueue(this, 'Jobs', queueProps);
+    this.queue = jobsQueue.queue;
+    this.deadLetterQueue = jobsQueue.deadLetterQueue;
+
+    // The heartbeat extends the visibility of the messages it runs (ChangeMessageVisibility).
+    this.workerFunction.addEnvironment(ENV.JOBS_QUEUE_URL, this.queue.queueUrl);
+    this.workerFunction.addEnvironment(ENV.MAX_RECEIVE_COUNT, String(jobsQueue.maxReceiveCount));
+    this.jobsTable.grant(this.workerFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    notices.grant(this.workerFunction);
+    jobsQueue.addConsumer(this.workerFunction, {
+      batchSize: props.batchSize,
+      maxBatchingWindow: props.maxBatchingWindow,
+      maxConcurrency: props.maxConcurrency,
+    });
+
+    const apiFunction = (fnId: string, part: string, fnProps: Omit<ServerlessFunctionProps, 'handler'>, offByDefault: string[]): ServerlessFunction => {
+      const full: ServerlessFunctionProps = {
+        memorySize: ASYNC_HTTP_API_DEFAULTS.apiFunctionMemorySize,
+        timeout: ASYNC_HTTP_API_DEFAULTS.apiFunctionTimeout,
+        handler: 'index.handler',
+        powertools: false,
+        ...fnProps,
+      };
+      PATTERN_FUNCTION_CONTEXT.set(full, { prop: fnId, alarms: patternAlarms.forPart(part), alarmsOffByDefault: offByDefault });
+      return new ServerlessFunction(this, fnId, full);
     };
-    this.submitFunction = new ServerlessFunction(this, 'SubmitFunction', {
-      ...apiFunctionDefaults,
+    // Callers see a failed or throttled invocation as a 5xx, which Api.ServerErrorRate watches.
+    const answeredByTheApi = ['ErrorRate', 'Throttles'];
+    this.submitFunction = apiFunction('SubmitFunction', 'Submit', {
       code: bundledHandlerCode('async-http-api', 'submit'),
+      invocation: FunctionInvocation.SYNCHRONOUS,
       description: `${this.node.path}: POST /jobs`,
       environment: {
         [ENV.JOBS_TABLE_NAME]: this.jobsTable.tableName,
@@ -304,42 +304,43 @@ export class AsyncHttpApi extends Construct {
         [ENV.JOB_TTL_SECONDS]: String(jobTtl.toSeconds()),
         ...(requestSchema ? { [ENV.REQUEST_SCHEMA]: requestSchema } : {}),
       },
-    });
+    }, answeredByTheApi);
     this.jobsTable.grant(this.submitFunction, 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     this.queue.grantSendMessages(this.submitFunction);
 
-    this.statusFunction = new ServerlessFunction(this, 'StatusFunction', {
-      ...apiFunctionDefaults,
+    this.statusFunction = apiFunction('StatusFunction', 'Status', {
       code: bundledHandlerCode('async-http-api', 'status'),
+      invocation: FunctionInvocation.SYNCHRONOUS,
       description: `${this.node.path}: GET /jobs/{jobId}`,
       environment: { [ENV.JOBS_TABLE_NAME]: this.jobsTable.tableName },
-    });
+    }, answeredByTheApi);
     this.jobsTable.grant(this.statusFunction, 'dynamodb:GetItem');
 
     // A job whose last delivery crashed or timed out reaches the DLQ still RUNNING: record it FAILED.
-    this.deadLetterFunction = new ServerlessFunction(this, 'DeadLetterFunction', {
-      ...apiFunctionDefaults,
+    this.deadLetterFunction = apiFunction('DeadLetterFunction', 'DeadLetterHandler', {
       invocation: FunctionInvocation.QUEUE,
       // 6 x 5 s fits the DLQ's 30 s visibility timeout (a few table writes per record need far less).
       timeout: ASYNC_HTTP_API_DEFAULTS.deadLetterFunctionTimeout,
       code: bundledHandlerCode('async-http-api', 'dlq'),
       description: `${this.node.path}: records dead-lettered jobs FAILED`,
-      environment: {
-        [ENV.JOBS_TABLE_NAME]: this.jobsTable.tableName,
-        ...(props.completionEventBus ? { [ENV.COMPLETION_EVENT_BUS_NAME]: props.completionEventBus.eventBusName } : {}),
-        ...(props.completionTopic ? { [ENV.COMPLETION_TOPIC_ARN]: props.completionTopic.topicArn } : {}),
-      },
-    });
+      environment: { [ENV.JOBS_TABLE_NAME]: this.jobsTable.tableName, ...notices.environment },
+    }, ['ErrorRate']);
     this.jobsTable.grant(this.deadLetterFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
-    props.completionEventBus?.grantPutEventsTo(this.deadLetterFunction);
-    props.completionTopic?.grantPublish(this.deadLetterFunction);
+    notices.grant(this.deadLetterFunction);
     this.deadLetterFunction.addEventSource(new lambdaEventSources.SqsEventSource(this.deadLetterQueue, {
       batchSize: 10,
       reportBatchItemFailures: true,
     }));
     acknowledgeNagFindings(this.deadLetterFunction.node.findChild(`SqsEventSource:${Names.nodeUniqueId(this.deadLetterQueue.node)}`), [
-      { id: 'Serverless-LambdaEventSourceMappingDestination', reason: 'This mapping consumes the dead-letter queue itself: a message it fails on stays there (14 days) and is retried; the dead-lettered jobs alarm and the function\'s error alarm page' },
+      { id: 'Serverless-LambdaEventSourceMappingDestination', reason: 'This mapping consumes the dead-letter queue itself: a message it fails on stays there (14 days) and is retried; the DeadLetterHandler.UnrecordedJobs alarm pages' },
     ]);
+    const unrecordedAfter = Duration.seconds(worker.timeout.toSeconds() + ASYNC_HTTP_API_DEFAULTS.unrecordedDeadLetterGrace.toSeconds());
+    patternAlarms.forPart('DeadLetterHandler').create(this.deadLetterFunction, 'UnrecordedJobsAlarm', 'UnrecordedJobs', {
+      metric: this.deadLetterQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: unrecordedAfter.toSeconds(),
+      description: `${this.node.path}: a dead-lettered job has waited ${unrecordedAfter.toHumanString()} without being recorded FAILED (its callers still see it RUNNING); `
+        + 'the dead-letter consumer cannot record it: see its log group',
+    });
 
     const authorizer = authorization._bind(this);
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
@@ -382,47 +383,156 @@ export class AsyncHttpApi extends Construct {
     ]);
     if (authorization.kind === 'none') {
       acknowledgeNagFindings(this.httpApi, [
-        { id: 'AwsSolutions-APIG4', reason: 'ApiAuthorization.none() (or allowUnauthenticatedAccess) was set explicitly: the API is public by the owner\'s decision' },
+        { id: 'AwsSolutions-APIG4', reason: 'ApiAuthorization.none() was set explicitly: the API is public by the owner\'s decision' },
       ]);
     }
 
-    this.alarms = [
-      ...this.jobsQueue.alarms,
-      ...functionAlarms,
-      ...this.submitFunction.alarms,
-      ...this.statusFunction.alarms,
-      ...this.deadLetterFunction.alarms,
-      // The DLQ consumer empties the DLQ within seconds, so its depth alarm may never see a message.
-      createAlarm(this, 'DeadLetteredJobsAlarm', {
-        metric: this.deadLetterQueue.metricNumberOfMessagesReceived({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-        threshold: 1,
-        description: `${this.node.path}: jobs were dead-lettered (their last delivery crashed, timed out or failed) and recorded FAILED; see the worker's logs`,
-      }, props),
-      createAlarm(this, 'ServerErrorsAlarm', {
-        metric: new cloudwatch.Metric({
-          namespace: 'AWS/ApiGateway',
-          metricName: '5xx',
-          dimensionsMap: { ApiId: this.httpApi.apiId, Stage: '$default' },
-          statistic: cloudwatch.Stats.SUM,
-          period: Duration.minutes(5),
-        }),
-        threshold: 1,
-        description: `${this.node.path}: the API answered 5xx; see the access logs and the submit/status function logs`,
-      }, props),
-    ];
+    const fiveMinutes = Duration.minutes(5);
+    patternAlarms.forPart('Api').create(this.stage, 'ServerErrorRateAlarm', 'ServerErrorRate', {
+      metric: new cloudwatch.MathExpression({
+        expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+        usingMetrics: {
+          errors: this.stage.metricServerError({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+          requests: this.stage.metricCount({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+        },
+        period: fiveMinutes,
+        label: '5xx rate (%)',
+      }),
+      threshold: DEFAULTS.errorRateAlarmPercent,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      description: `${this.node.path}: at least ${DEFAULTS.errorRateAlarmPercent}% of requests answered 5xx in 2 of the last 3 five-minute periods; `
+        + 'see the access logs (integrationError) and the submit/status function logs',
+    });
+    this.alarms = patternAlarms.alarms;
   }
 
   /**
-   * Allows a principal (a role, user or service) to call both routes of an IAM-authorized API.
+   * Allows a principal (a role, user or service) to submit jobs: `execute-api:Invoke` on
+   * `POST /jobs` of an IAM-authorized API (`ApiAuthorization.iam()`, the default). Fails for an
+   * API with another authorization, where IAM policies decide nothing.
+   *
+   * @param grantee the principal
    */
-  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+  public grantSubmit(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRoute('grantSubmit', grantee, 'POST/jobs');
+  }
+
+  /**
+   * Allows a principal to read the status of its jobs: `execute-api:Invoke` on `GET /jobs/*` of
+   * an IAM-authorized API. The status route answers only a job's owner (the principal that
+   * submitted it); others get 404. Fails for an API with another authorization.
+   *
+   * @param grantee the principal
+   */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRoute('grantRead', grantee, 'GET/jobs/*');
+  }
+
+  /**
+   * Jobs waiting in the queue (SQS `ApproximateNumberOfMessagesVisible`, maximum over 5 minutes).
+   *
+   * @param props changes to the metric
+   */
+  public metricJobsWaiting(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /**
+   * Age in seconds of the oldest job waiting in the queue (SQS `ApproximateAgeOfOldestMessage`,
+   * maximum over 5 minutes): how far the workers are behind.
+   *
+   * @param props changes to the metric
+   */
+  public metricOldestJobAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateAgeOfOldestMessage({ statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /**
+   * Jobs that reached the dead-letter queue (SQS `NumberOfMessagesReceived` of the dead-letter
+   * queue, sum over 5 minutes); its depth stays near 0 because the dead-letter consumer drains it.
+   * A message the consumer retries counts again.
+   *
+   * @param props changes to the metric
+   */
+  public metricDeadLetteredJobs(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deadLetterQueue.metricNumberOfMessagesReceived({ statistic: cloudwatch.Stats.SUM, ...props });
+  }
+
+  /**
+   * Worker invocations that failed (Lambda `Errors`, sum over 5 minutes): crashes and timeouts.
+   * A job whose code throws is reported as a batch item failure and retried, not counted here.
+   *
+   * @param props changes to the metric
+   */
+  public metricWorkerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.workerFunction.metricErrors({ statistic: cloudwatch.Stats.SUM, ...props });
+  }
+
+  /**
+   * Requests the API answered with 5xx (API Gateway `5xx` of the `$default` stage, sum over 5 minutes).
+   *
+   * @param props changes to the metric
+   */
+  public metricServerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stage.metricServerError({ statistic: cloudwatch.Stats.SUM, ...props });
+  }
+
+  private grantRoute(method: string, grantee: iam.IGrantable, route: string): iam.Grant {
+    if (this.authorizationKind !== 'iam') {
+      throw new PatternValidationError(this, `${method}: the API's authorization is ${this.authorizationKind}, where IAM policies do not decide who may call it; `
+        + 'grants work with authorization: ApiAuthorization.iam() (the default)');
+    }
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:Invoke'],
-      resourceArns: [
-        Stack.of(this).formatArn({ service: 'execute-api', resource: this.httpApi.apiId, resourceName: '$default/POST/jobs' }),
-        Stack.of(this).formatArn({ service: 'execute-api', resource: this.httpApi.apiId, resourceName: '$default/GET/jobs/*' }),
-      ],
+      resourceArns: [Stack.of(this).formatArn({ service: 'execute-api', resource: this.httpApi.apiId, resourceName: `${this.stage.stageName}/${route}` })],
+    });
+  }
+
+  /** The notice target: its environment for the worker and dead-letter consumer, and the grant to publish. */
+  private notificationTarget(notifications: Notifications | undefined): NoticeTarget {
+    if (!notifications) return { environment: {}, grant: () => undefined };
+    if (notifications.kind === 'SNS') {
+      const topic = notifications.topic ?? new sns.Topic(this, 'NotificationTopic', {
+        masterKey: new kms.Key(this, 'NotificationKey', {
+          enableKeyRotation: true,
+          description: `${this.node.path}: encrypts the JobSucceeded/JobFailed topic`,
+        }),
+        enforceSSL: true,
+      });
+      return { topic, environment: { [ENV.COMPLETION_TOPIC_ARN]: topic.topicArn }, grant: (fn) => topic.grantPublish(fn) };
+    }
+    const bus = notifications.bus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    return { bus, environment: { [ENV.COMPLETION_EVENT_BUS_NAME]: bus.eventBusName }, grant: (fn) => bus.grantPutEventsTo(fn) };
+  }
+}
+
+interface NoticeTarget {
+  readonly topic?: sns.ITopic;
+  readonly bus?: events.IEventBus;
+  readonly environment: Record<string, string>;
+  readonly grant: (fn: lambda.IFunction) => unknown;
+}
+
+/**
+ * The jobs queue's alarm sink: `DeadLetters` counts messages received from the DLQ (5-minute sum)
+ * instead of its depth, because the dead-letter consumer empties the DLQ within seconds and a
+ * depth alarm would rarely see a message.
+ */
+class DeadLetteredJobsSink extends AlarmSink {
+  constructor(alarms: PatternAlarms, private readonly apiPath: string) {
+    super(alarms, 'Queue');
+  }
+
+  public create(scope: Construct, id: string, alarm: string, spec: AlarmSpec): cloudwatch.Alarm | undefined {
+    if (alarm !== 'DeadLetters') return super.create(scope, id, alarm, spec);
+    const queue = (scope as DeadLetteredQueue).deadLetterQueue;
+    return super.create(scope, id, alarm, {
+      metric: queue.metricNumberOfMessagesReceived({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      description: `${this.apiPath}: jobs were dead-lettered (their last delivery failed, crashed or timed out) and recorded FAILED; see the worker's logs. `
+        + 'If it stays in ALARM, the dead-letter consumer keeps failing on a message (see DeadLetterHandler.UnrecordedJobs)',
     });
   }
 }

@@ -4,7 +4,7 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AlarmOptions, AlarmOverride, AlarmsOptions } from './alarms';
+import { AlarmOverride, AlarmsOptions } from './alarms';
 import { PatternValidationError } from './errors';
 import { validateIntegerRange } from './validation';
 
@@ -26,14 +26,9 @@ export interface AlarmSpec {
 
 /**
  * Creates an alarm with this library's uniform settings: `>=` threshold, missing data is not
- * breaching (a quiet queue is healthy), and the optional alarm topic for both ALARM and OK.
- *
- * @deprecated the v0.1 path; patterns use `PatternAlarms`
+ * breaching (a quiet queue is healthy), and the actions of the options (the topic's policies
+ * extended so CloudWatch may publish) for both ALARM and OK.
  */
-export function createAlarm(scope: Construct, id: string, spec: AlarmSpec, options: AlarmOptions = {}): cloudwatch.Alarm {
-  return buildAlarm(scope, id, spec, { topic: options.alarmTopic });
-}
-
 function buildAlarm(scope: Construct, id: string, spec: AlarmSpec, options: AlarmsOptions, override: AlarmOverride = {}): cloudwatch.Alarm {
   const period = override.period;
   const metric = period ? withPeriod(spec.metric, period) : spec.metric;

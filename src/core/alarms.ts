@@ -3,21 +3,6 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sns from 'aws-cdk-lib/aws-sns';
 
 /**
- * Where the alarms of a construct are sent.
- *
- * @deprecated use `alarms: { topic }` (`AlarmsOptions`); kept while the patterns move to v0.2
- */
-export interface AlarmOptions {
-  /**
-   * An SNS topic that receives every alarm (and its return to OK) of this construct.
-   *
-   * @default - alarms are created without actions
-   * @deprecated use `alarms: { topic }`
-   */
-  readonly alarmTopic?: sns.ITopic;
-}
-
-/**
  * Changes to one of a pattern's alarms, by its name (e.g. `Worker.ErrorRate`,
  * `Queue.DeadLetters`). Each pattern's page lists its alarms, their defaults and their names.
  */

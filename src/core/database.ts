@@ -1,10 +1,13 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { PatternAlarms } from './alarm-factory';
+import { AlarmsOptions } from './alarms';
 import { PatternValidationError } from './errors';
 import { acknowledgeNagFindings } from './nag';
 import { uniqueProxyName } from './names';
@@ -25,7 +28,29 @@ const DATABASE_DEFAULTS = {
   /** A week of automated backups. */
   backupRetention: Duration.days(7),
   databaseName: 'app',
+  /**
+   * `Cluster.CapacityUtilization`: the cluster at >= 90% of maxCapacity (ACUUtilization, average of
+   * 5 minutes) for 15 minutes cannot absorb more load: queries slow down and connections wait.
+   */
+  capacityUtilizationThreshold: 90,
+  capacityUtilizationPeriods: 3,
+  /**
+   * `Proxy.BorrowLatency`: a 5-minute average of >= 500 ms to get a database connection from the
+   * pool, for 15 minutes: the pool is exhausted (maxConnectionsPercent) or the database refuses
+   * connections. A pooled borrow takes microseconds, a new IAM login tens of milliseconds.
+   */
+  borrowLatencyThresholdMicros: 500_000,
+  borrowLatencyPeriods: 3,
 } as const;
+
+/** The port RDS Proxy listens on, per engine family (a proxy always listens on its family's default port). */
+const PROXY_PORTS: Record<string, number> = { POSTGRESQL: 5432 };
+
+/** Props that only shape the cluster the constructor creates; `forCluster` rejects them. */
+const NEW_CLUSTER_PROPS = ['engineVersion', 'minCapacity', 'maxCapacity', 'deletionProtection', 'removalPolicy', 'backupRetention'] as const;
+
+/** The existing cluster of a `forCluster` call, handed to the constructor beside its public props. */
+const EXISTING_CLUSTERS = new WeakMap<object, ProxiedDatabaseForClusterProps>();
 
 /** Props of a `ProxiedDatabase`. */
 export interface ProxiedDatabaseProps {
@@ -92,27 +117,22 @@ export interface ProxiedDatabaseProps {
    */
   readonly maxConnectionsPercent?: number;
   /**
-   * An existing cluster to front instead of creating one (the cluster props are then ignored). It
-   * must have IAM database authentication enabled, and an imported cluster must be imported with
-   * its `clusterResourceIdentifier` (the proxy's role is granted `rds-db:connect` on it).
-   * `ProxiedDatabase.fromCluster` reads better.
+   * The database's alarms: `Cluster.CapacityUtilization` (the cluster at >= 90% of `maxCapacity`
+   * for 15 minutes) and `Proxy.BorrowLatency` (>= 500 ms on average to get a pooled connection for
+   * 15 minutes). Overrides by these names; an unknown name fails synth.
    *
-   * @default - a new Aurora Serverless v2 PostgreSQL cluster
+   * @default - both alarms with their defaults, without actions
    */
-  readonly cluster?: rds.IDatabaseCluster;
-  /**
-   * The administrator credentials of `cluster`, exposed as `secret` for schema migrations and for
-   * creating the database users. The proxy does not use it: it authenticates to the database with
-   * IAM (end-to-end IAM authentication). Only with `cluster`.
-   *
-   * @default - the new cluster's generated secret; none for an existing cluster
-   */
-  readonly secret?: secretsmanager.ISecret;
+  readonly alarms?: AlarmsOptions;
 }
 
-/** Props of `ProxiedDatabase.fromCluster`. */
-export interface ProxiedDatabaseFromClusterProps {
-  /** The existing cluster. */
+/** Props of `ProxiedDatabase.forCluster`: an RDS Proxy in front of a cluster you have. */
+export interface ProxiedDatabaseForClusterProps {
+  /**
+   * The existing Aurora PostgreSQL cluster: IAM database authentication enabled; an imported one
+   * imported with `engine` (a PostgreSQL engine) and `clusterResourceIdentifier`. A MySQL cluster
+   * fails at synth (the runtime helper speaks PostgreSQL only).
+   */
   readonly cluster: rds.IDatabaseCluster;
   /** Its VPC. */
   readonly vpc: ec2.IVpc;
@@ -147,12 +167,20 @@ export interface ProxiedDatabaseFromClusterProps {
    * @default 90
    */
   readonly maxConnectionsPercent?: number;
+  /**
+   * The proxy's alarm: `Proxy.BorrowLatency` (>= 500 ms on average to get a pooled connection for
+   * 15 minutes). The cluster is yours: it gets no alarm from this construct.
+   *
+   * @default - the alarm with its defaults, without actions
+   */
+  readonly alarms?: AlarmsOptions;
 }
 
 /**
  * A relational database behind an RDS Proxy: Aurora Serverless v2 PostgreSQL (encrypted, IAM
- * authentication, backups, deletion protection, private subnets) or an existing cluster, and a
- * proxy with end-to-end IAM authentication and TLS required. Functions connect through the proxy
+ * authentication, backups, deletion protection, private subnets) or an existing Aurora PostgreSQL
+ * cluster (`ProxiedDatabase.forCluster`), and a proxy with end-to-end IAM authentication and TLS
+ * required. Functions connect through the proxy
  * only: `grantConnect(fn, user)` opens the proxy's port to the function's security group, grants
  * the function `rds-db:connect` on the proxy for the database user and the proxy's role
  * `rds-db:connect` on the cluster for the same user, and sets the connection environment.
@@ -170,9 +198,28 @@ export interface ProxiedDatabaseFromClusterProps {
  * db.grantConnect(worker);
  */
 export class ProxiedDatabase extends Construct {
-  /** Fronts an existing cluster (IAM database authentication enabled) with an RDS Proxy (end-to-end IAM authentication, TLS required). */
-  public static fromCluster(scope: Construct, id: string, props: ProxiedDatabaseFromClusterProps): ProxiedDatabase {
-    return new ProxiedDatabase(scope, id, props);
+  /**
+   * Creates an RDS Proxy (end-to-end IAM authentication, TLS required) in front of an existing
+   * Aurora PostgreSQL cluster with IAM database authentication enabled. (v0.1's `fromCluster`: it
+   * creates resources, so it is not a `from…` import.) The cluster's security group is yours: let
+   * the proxy in (`cluster.connections.allowDefaultPortFrom(db.proxy)` for a cluster of the app). A
+   * MySQL cluster, or an imported cluster without `engine`, fails at synth.
+   *
+   * @param scope the scope
+   * @param id the construct id
+   * @param props the cluster, its VPC and the proxy settings
+   */
+  public static forCluster(scope: Construct, id: string, props: ProxiedDatabaseForClusterProps): ProxiedDatabase {
+    const publicProps: ProxiedDatabaseProps = {
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      databaseName: props.databaseName,
+      idleClientTimeout: props.idleClientTimeout,
+      maxConnectionsPercent: props.maxConnectionsPercent,
+      alarms: props.alarms,
+    };
+    EXISTING_CLUSTERS.set(publicProps, props);
+    return new ProxiedDatabase(scope, id, publicProps);
   }
 
   /**
@@ -195,29 +242,37 @@ export class ProxiedDatabase extends Construct {
   public readonly databaseName: string;
   /** The VPC. */
   public readonly vpc: ec2.IVpc;
-  /** The PostgreSQL port. */
-  public readonly port: number = 5432;
+  /**
+   * The port the proxy listens on, from the cluster's engine family (RDS Proxy listens on the
+   * family's default port: 5432 for PostgreSQL, whatever port the cluster uses).
+   */
+  public readonly port: number;
+  /** The database's alarms (`Cluster.CapacityUtilization` for a cluster it created, `Proxy.BorrowLatency`). */
+  public readonly alarms: cloudwatch.Alarm[];
   /** Database users the proxy's role may already log in as. */
   private readonly proxyUsers = new Set<string>();
 
   constructor(scope: Construct, id: string, props: ProxiedDatabaseProps) {
     super(scope, id);
-    if (props.cluster === undefined && props.secret !== undefined) {
-      throw new PatternValidationError(this, 'secret is only for an existing cluster (give cluster too); a new cluster generates its own');
-    }
+    const existing = EXISTING_CLUSTERS.get(props);
+    rejectMovedProps(this, props, existing);
     this.vpc = props.vpc;
     this.databaseName = props.databaseName ?? DATABASE_DEFAULTS.databaseName;
     validateDurationRange(this, 'idleClientTimeout', props.idleClientTimeout, Duration.minutes(1), Duration.hours(8));
     validateIntegerRange(this, 'maxConnectionsPercent', props.maxConnectionsPercent, 1, 100);
-    const existingCluster = props.cluster;
+    const alarms = new PatternAlarms(this, props.alarms);
+    const existingCluster = existing?.cluster;
 
     let writer: Construct | undefined;
+    let maxCapacity: number | undefined;
     if (existingCluster) {
+      this.port = proxyPortOf(this, existingCluster);
       this.cluster = existingCluster;
-      this.secret = props.secret;
+      this.secret = existing?.secret;
     } else {
+      this.port = PROXY_PORTS.POSTGRESQL;
       const minCapacity = props.minCapacity ?? DATABASE_DEFAULTS.minCapacity;
-      const maxCapacity = props.maxCapacity ?? DATABASE_DEFAULTS.maxCapacity;
+      maxCapacity = props.maxCapacity ?? DATABASE_DEFAULTS.maxCapacity;
       if (minCapacity < 0 || minCapacity > 256 || (minCapacity * 2) % 1 !== 0) {
         throw new PatternValidationError(this, `minCapacity must be 0 to 256 in steps of 0.5, got ${minCapacity}`);
       }
@@ -272,6 +327,82 @@ export class ProxiedDatabase extends Construct {
       const targetGroup = this.proxy.node.findChild('ProxyTargetGroup');
       targetGroup.node.addDependency(writer);
     }
+
+    if (!existingCluster) {
+      alarms.create(this, 'CapacityUtilizationAlarm', 'Cluster.CapacityUtilization', {
+        metric: this.metricCapacityUtilization(),
+        threshold: DATABASE_DEFAULTS.capacityUtilizationThreshold,
+        evaluationPeriods: DATABASE_DEFAULTS.capacityUtilizationPeriods,
+        description: `${this.node.path}: the Aurora Serverless v2 cluster ran at >= ${DATABASE_DEFAULTS.capacityUtilizationThreshold}% of its maxCapacity (${maxCapacity} ACU) for 15 minutes `
+          + 'and cannot scale further: queries slow down and connections wait. Raise maxCapacity or find the expensive queries (Performance Insights, the postgresql log)',
+      });
+    }
+    alarms.create(this, 'BorrowLatencyAlarm', 'Proxy.BorrowLatency', {
+      metric: this.metricBorrowLatency(),
+      threshold: DATABASE_DEFAULTS.borrowLatencyThresholdMicros,
+      evaluationPeriods: DATABASE_DEFAULTS.borrowLatencyPeriods,
+      description: `${this.node.path}: the RDS Proxy took >= ${DATABASE_DEFAULTS.borrowLatencyThresholdMicros / 1000} ms on average to get a database connection for 15 minutes: `
+        + 'its pool is exhausted (maxConnectionsPercent of max_connections) or the database refuses connections. Check DatabaseConnections, session pinning '
+        + '(DatabaseConnectionsCurrentlySessionPinned) and the cluster\'s capacity',
+    });
+    this.alarms = alarms.alarms;
+  }
+
+  /**
+   * The cluster's Aurora Serverless v2 capacity in use, in percent of its maximum (`ACUUtilization`,
+   * Average over 5 minutes). Only for a Serverless v2 cluster (the one the constructor creates).
+   *
+   * @param props changes to the metric (period, statistic, label...)
+   */
+  public metricCapacityUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/RDS',
+      metricName: 'ACUUtilization',
+      dimensionsMap: { DBClusterIdentifier: this.cluster.clusterIdentifier },
+      statistic: 'Average',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  /**
+   * The time the proxy takes to get a database connection for a client, in microseconds
+   * (`DatabaseConnectionsBorrowLatency`, Average over 5 minutes, dimension `ProxyName`).
+   *
+   * @param props changes to the metric (period, statistic, label...)
+   */
+  public metricBorrowLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.proxyMetric('DatabaseConnectionsBorrowLatency', { statistic: 'Average', ...props });
+  }
+
+  /**
+   * The client connections open to the proxy (`ClientConnections`, Maximum over 5 minutes,
+   * dimension `ProxyName`): the functions' concurrency as the database sees it.
+   *
+   * @param props changes to the metric (period, statistic, label...)
+   */
+  public metricClientConnections(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.proxyMetric('ClientConnections', { statistic: 'Maximum', ...props });
+  }
+
+  /**
+   * The database connections the proxy holds (`DatabaseConnections`, Maximum over 5 minutes,
+   * dimension `ProxyName`), at most `maxConnectionsPercent` of the database's max_connections.
+   *
+   * @param props changes to the metric (period, statistic, label...)
+   */
+  public metricDatabaseConnections(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.proxyMetric('DatabaseConnections', { statistic: 'Maximum', ...props });
+  }
+
+  private proxyMetric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/RDS',
+      metricName,
+      dimensionsMap: { ProxyName: this.proxy.dbProxyName },
+      period: Duration.minutes(5),
+      ...props,
+    });
   }
 
   /**
@@ -320,6 +451,43 @@ export class ProxiedDatabase extends Construct {
       resourceArns: [Stack.of(this).formatArn({ service: 'rds-db', resource: 'dbuser', resourceName: `${clusterResourceId}/${dbUser}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
     });
   }
+}
+
+/**
+ * Props that would be ignored fail: v0.1's `cluster` and `secret` on the constructor (they moved to
+ * `forCluster`), and, through `forCluster`, the props that shape a new cluster.
+ */
+function rejectMovedProps(scope: Construct, props: ProxiedDatabaseProps, existing: ProxiedDatabaseForClusterProps | undefined): void {
+  const given = props as unknown as Record<string, unknown>;
+  if (!existing) {
+    const moved = ['cluster', 'secret'].filter((name) => given[name] !== undefined);
+    if (moved.length > 0) {
+      throw new PatternValidationError(scope, `${moved.join(' and ')} ${moved.length > 1 ? 'are' : 'is'} not a prop of the constructor, which creates a new cluster: `
+        + 'front an existing cluster with ProxiedDatabase.forCluster(scope, id, { cluster, vpc, secret? })');
+    }
+    return;
+  }
+  const forCluster = existing as unknown as Record<string, unknown>;
+  const ignored = NEW_CLUSTER_PROPS.filter((name) => forCluster[name] !== undefined);
+  if (ignored.length > 0) {
+    throw new PatternValidationError(scope, `${ignored.join(', ')} shape${ignored.length > 1 ? '' : 's'} a cluster the construct creates and cannot apply to the existing cluster given to forCluster: `
+      + 'remove them (set them on your cluster), or let the constructor create the cluster');
+  }
+}
+
+/** The proxy's port from an existing cluster's engine; only PostgreSQL is supported (the runtime helper speaks PostgreSQL). */
+function proxyPortOf(scope: Construct, cluster: rds.IDatabaseCluster): number {
+  const family = cluster.engine?.engineFamily;
+  if (family === undefined) {
+    throw new PatternValidationError(scope, `cluster ${cluster.node.path} has no engine: import it with engine: rds.DatabaseClusterEngine.auroraPostgres({ version }) `
+      + '(the proxy\'s engine family and port come from it; ProxiedDatabase supports Aurora PostgreSQL only)');
+  }
+  const port = PROXY_PORTS[family];
+  if (port === undefined) {
+    throw new PatternValidationError(scope, `cluster ${cluster.node.path} is a ${family} cluster; ProxiedDatabase supports Aurora PostgreSQL only (engine family POSTGRESQL): `
+      + 'its runtime helper (createDatabasePool) speaks PostgreSQL and the proxy would be opened on the PostgreSQL port. Use rds.DatabaseProxy directly for MySQL');
+  }
+  return port;
 }
 
 /** Lets a pattern's user-code functions reach a `ProxiedDatabase`. */

@@ -36,6 +36,12 @@ export enum FunctionInvocation {
    * queue's redrive dead-letter queue, so no function-level destination is created.
    */
   QUEUE = 'QUEUE',
+  /**
+   * Invoked by a stream event source mapping (DynamoDB Streams, Kinesis): a failed batch is
+   * retried, bisected and then sent by the mapping to its own on-failure destination, so no
+   * function-level destination is created.
+   */
+  STREAM = 'STREAM',
 }
 
 /** Props of a `ServerlessFunction`. */
@@ -231,6 +237,10 @@ export class ServerlessFunction extends lambda.Function {
     } else if (invocation === FunctionInvocation.SYNCHRONOUS) {
       acknowledgeNagFindings(this, [
         { id: 'Serverless-LambdaDLQ', reason: 'Invoked synchronously only: errors return to the caller, a dead-letter queue would never receive anything' },
+      ]);
+    } else if (invocation === FunctionInvocation.STREAM) {
+      acknowledgeNagFindings(this, [
+        { id: 'Serverless-LambdaDLQ', reason: 'Invoked by a stream event source mapping only: the mapping sends failed batches to its on-failure destination (DestinationConfig), a function DLQ would never receive anything' },
       ]);
     } else {
       acknowledgeNagFindings(this, [

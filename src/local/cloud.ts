@@ -16,7 +16,9 @@ import { LocalCloudError } from './errors';
 import { SqsEventSource } from './event-sources';
 import { EventRule, LocalEventBridge } from './events';
 import { HttpRequest, HttpResponse, HttpRoute, LocalHttpApi } from './http-api';
-import { functionDefinition, InvokeResult, LocalFunction, UnrunnableFunction } from './lambda';
+import { IAM_SIMULATOR, IamCaller, IamEnforcer, IamMode, loadIamSimulator, LocalPolicyModel } from './iam';
+import { GateService, GateTargets, IamDenial, IamGate } from './iam-gate';
+import { emulatorEndpoints, FunctionEndpoints, functionDefinition, InvokeResult, LocalFunction, UnrunnableFunction } from './lambda';
 import { EMULATED_TYPES, EmulatorClients, IGNORED_TYPES, provisionStack, ProvisionedResource } from './provision';
 import { AssemblyResolver, LocalEndpoints, StackResolver } from './resolve';
 import { entryEvents, keyFilter, LocalS3Front, NotificationTarget } from './s3';
@@ -39,6 +41,20 @@ export interface LocalCloudOptions {
   readonly print?: ((line: string) => void) | false;
   /** Receives each line a function writes (its Powertools logs). @default discarded */
   readonly onFunctionLog?: (functionLogicalId: string, line: string) => void;
+  /**
+   * `enforce`: every AWS SDK call of a local function is checked against its role and the
+   * target's resource policy, and a call the templates do not allow fails with AccessDenied
+   * (needs @cloud-copilot/iam-simulate installed, AGPL-3.0); `off`: every call is let through.
+   * @default 'enforce' when the simulator is installed, else 'off'
+   */
+  readonly iam?: IamMode;
+}
+
+/** Whether IAM is enforced, and why not. */
+export interface IamStatus {
+  readonly enforced: boolean;
+  /** One line, as printed at start. */
+  readonly detail: string;
 }
 
 /** A resource the local cloud does not emulate, and the functions that reference it. */
@@ -89,6 +105,13 @@ export class LocalCloud {
   private asyncPending = 0;
   private readonly asyncConfigs = new Map<LocalFunction, AsyncInvokeConfig>();
   private readonly schedules: { stack: string; logicalId: string; name: string; fire: () => Promise<void> }[] = [];
+  /** Every SDK call of a local function the IAM check denied, in order. */
+  readonly iamDenials: IamDenial[] = [];
+  private iamStatusValue?: IamStatus;
+  private iamEnforcer?: IamEnforcer;
+  private readonly gates = new Map<GateService, { gate: IamGate; secure: string; plain: string }>();
+  private readonly callers = new Map<string, IamCaller>();
+  private readonly accessKeys = new Map<LocalFunction, string>();
 
   constructor(readonly assembly: CloudAssembly, readonly stacks: AssemblyStack[], private readonly options: LocalCloudOptions) {
     const print = options.print === false ? undefined : options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -103,6 +126,33 @@ export class LocalCloud {
   get endpoints(): LocalEndpoints {
     if (!this.endpointsValue) throw new LocalCloudError('the local cloud is not started');
     return this.endpointsValue;
+  }
+
+  /** Whether IAM is enforced (and why not). */
+  get iam(): IamStatus {
+    return this.iamStatusValue ?? { enforced: false, detail: 'IAM: not started' };
+  }
+
+  /** The IAM enforcer's counters: checks made, and how many were evaluated (not answered from the cache). */
+  get iamStatistics(): { checked: number; evaluated: number } {
+    return { checked: this.iamEnforcer?.checked ?? 0, evaluated: this.iamEnforcer?.evaluated ?? 0 };
+  }
+
+  /**
+   * The endpoints of the IAM gates, per service: `secure` (given to the functions; stands for
+   * AWS's HTTPS endpoint, aws:SecureTransport true) and `plain` (stands for a plain-HTTP endpoint,
+   * aws:SecureTransport false). Undefined when IAM is not enforced.
+   */
+  get iamEndpoints(): Partial<Record<GateService, { secure: string; plain: string }>> | undefined {
+    if (!this.iamEnforcer) return undefined;
+    return Object.fromEntries([...this.gates].map(([service, g]) => [service, { secure: g.secure, plain: g.plain }]));
+  }
+
+  /** The dummy credentials a function's SDK calls carry (by logical id or name): a test can call as the function. */
+  credentialsOf(fn: string): { accessKeyId: string; secretAccessKey: string } {
+    const found = [...this.functions.values()].find((f) => f.definition.logicalId === fn || f.definition.functionName === fn);
+    if (!found) throw new LocalCloudError(`no local function ${fn}`);
+    return { accessKeyId: this.accessKeys.get(found) ?? 'local', secretAccessKey: 'local' };
   }
 
   /** The local cloud's EventBridge (events put, rules). */
@@ -124,8 +174,17 @@ export class LocalCloud {
       region, endpoint: fauxqs.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     }), region, this.sink);
     const s3 = await this.s3Front.start();
-    this.endpointsValue = { fauxqs: fauxqs.endpoint, dynamodb: dynamodb.endpoint, events, s3 };
+    const emulators = { fauxqs: fauxqs.endpoint, dynamodb: dynamodb.endpoint, events, s3 };
+    const enforcer = await this.startIam(emulators, region);
+    this.endpointsValue = enforcer ? { ...emulators, queues: this.gates.get('sqs')!.secure } : emulators;
     this.resolver = new AssemblyResolver(this.assembly, this.endpointsValue);
+    if (enforcer) {
+      const model = new LocalPolicyModel(this.assembly.stacks, this.resolver);
+      this.iamEnforcer = new IamEnforcer(enforcer, model);
+      const targets = new GateTargets(model);
+      for (const { gate } of this.gates.values()) gate.configure(targets, this.iamEnforcer);
+    }
+    this.print(this.iam.detail);
 
     for (const stack of this.stacks) {
       const resolver = this.resolver.forStack(stack.id);
@@ -155,6 +214,70 @@ export class LocalCloud {
     for (const u of this.unsupported) {
       this.print(`not emulated: ${u.stack}/${u.logicalId} (${u.type}): ${u.reason}${u.referencedBy.length ? `; used by ${u.referencedBy.join(', ')}` : ''}`);
     }
+  }
+
+  /**
+   * Decides whether IAM is enforced and, if so, starts the gates in front of the emulators.
+   * Answers the simulator module when enforcing.
+   */
+  private async startIam(emulators: LocalEndpoints, region: string): Promise<typeof import('@cloud-copilot/iam-simulate') | undefined> {
+    if (this.options.iam === 'off') {
+      this.iamStatusValue = { enforced: false, detail: 'IAM: not enforced (iam: off): every SDK call of a local function is let through' };
+      return undefined;
+    }
+    const loaded = await loadIamSimulator();
+    if ('missing' in loaded) {
+      if (this.options.iam === 'enforce') throw new LocalCloudError(`iam: enforce needs ${IAM_SIMULATOR} (AGPL-3.0), which the local package does not ship: ${loaded.missing}; install it next to the local cloud (npm i -D ${IAM_SIMULATOR}) or run with iam off`);
+      this.iamStatusValue = { enforced: false, detail: `IAM: not enforced: ${loaded.missing}; install it (npm i -D ${IAM_SIMULATOR}, AGPL-3.0) to check every SDK call against the templates' policies` };
+      return undefined;
+    }
+    const upstreams: Record<GateService, string> = {
+      sqs: emulators.fauxqs, sns: emulators.fauxqs, s3: emulators.s3, dynamodb: emulators.dynamodb, events: emulators.events,
+    };
+    for (const service of Object.keys(upstreams) as GateService[]) {
+      const gate = new IamGate({
+        service,
+        upstream: upstreams[service],
+        defaultRegion: region,
+        callerFor: (key) => this.callers.get(key),
+        onDenied: (denial) => this.iamDenials.push(denial),
+        sink: this.sink,
+      });
+      this.gates.set(service, { gate, ...await gate.start() });
+    }
+    this.iamStatusValue = { enforced: true, detail: `IAM: enforced with ${IAM_SIMULATOR}: each SDK call of a local function is checked against its role and the target's resource policy` };
+    return loaded.simulator;
+  }
+
+  /** What a function's SDK clients are given: the IAM gates when enforcing, else the emulators. */
+  private functionEndpoints(): FunctionEndpoints {
+    if (this.gates.size === 0) return emulatorEndpoints(this.endpoints);
+    const g = (service: GateService) => this.gates.get(service)!.secure;
+    return { sqs: g('sqs'), sns: g('sns'), s3: g('s3'), dynamodb: g('dynamodb'), events: g('events') };
+  }
+
+  /** Registers a function as an IAM caller: its own access key id, its role and the role's policies. */
+  private registerCaller(resolver: StackResolver, logicalId: string, resource: CfnResource, functionName: string): string {
+    const accessKeyId = `LOCAL${this.callers.size + 1}${logicalId}`.slice(0, 128);
+    const roleArn = (() => {
+      try {
+        return resolver.resolveString(resource.Properties?.Role);
+      } catch {
+        return `arn:aws:iam::${resolver.stack.account}:role/unknown`;
+      }
+    })();
+    const role = this.iamEnforcer?.model.resources('AWS::IAM::Role')
+      .find((r) => this.iamEnforcer!.model.attribute(r.stack, r.logicalId, 'Arn') === roleArn);
+    this.callers.set(accessKeyId, {
+      functionLogicalId: logicalId,
+      functionName,
+      stack: resolver.stack.id,
+      account: resolver.stack.account,
+      role,
+      roleName: roleArn.split('/').pop() ?? roleArn,
+      roleArn,
+    });
+    return accessKeyId;
   }
 
   /** Sends a request to an HTTP API (by logical id, API name, or `Stack/LogicalId`). */
@@ -272,6 +395,8 @@ export class LocalCloud {
     await Promise.all([...this.functions.values()].map((f) => f.stop()));
     await this.bridge?.stop();
     await this.s3Front?.stop();
+    await Promise.all([...this.gates.values()].map((g) => g.gate.stop()));
+    this.gates.clear();
     for (const clients of this.clients.values()) for (const c of Object.values(clients)) (c as { destroy(): void }).destroy();
     await Promise.all(this.emulators.map((e) => e.stop()));
     this.emulators = [];
@@ -299,14 +424,18 @@ export class LocalCloud {
         continue;
       }
       const onLog = this.options.onFunctionLog;
-      this.functions.set(definition.functionArn, new LocalFunction(definition, {
-        endpoints: this.endpoints,
+      const accessKeyId = this.iamEnforcer ? this.registerCaller(resolver, logicalId, resource, definition.functionName) : undefined;
+      const local = new LocalFunction(definition, {
+        endpoints: this.functionEndpoints(),
+        accessKeyId,
         region: resolver.stack.region,
         onLog: onLog ? (line) => onLog(logicalId, line) : undefined,
         onInvoked: (fn, result) => this.invocations.push(result.ok
           ? { function: fn.definition.logicalId, ok: true }
           : { function: fn.definition.logicalId, ok: false, errorType: result.error.errorType }),
-      }));
+      });
+      this.functions.set(definition.functionArn, local);
+      if (accessKeyId) this.accessKeys.set(local, accessKeyId);
     }
   }
 

@@ -1,6 +1,8 @@
 /** cdk-serverless-patterns-local: run a synthesized app (cdk.out) on this machine. */
 export { runLocalCloud, LocalCloud } from './cloud';
-export type { LocalCloudOptions, UnsupportedResource } from './cloud';
+export type { IamStatus, LocalCloudOptions, UnsupportedResource } from './cloud';
+export type { IamMode } from './iam';
+export type { IamDenial } from './iam-gate';
 export type { Delivery } from './deliveries';
 export { LocalCloudError } from './errors';
 export { CALLER_HEADER } from './http-api';

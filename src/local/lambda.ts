@@ -110,8 +110,24 @@ export function providedModulePaths(): string[] {
 
 const RUNNER = path.join(__dirname, 'lambda-runner.cjs');
 
+/** The endpoints a function's AWS SDK clients are given (the emulators, or the IAM gates in front of them). */
+export interface FunctionEndpoints {
+  readonly sqs: string;
+  readonly sns: string;
+  readonly s3: string;
+  readonly dynamodb: string;
+  readonly events: string;
+}
+
+/** The endpoints of the emulators themselves, for functions when no IAM gate stands in front. */
+export function emulatorEndpoints(endpoints: LocalEndpoints): FunctionEndpoints {
+  return { sqs: endpoints.fauxqs, sns: endpoints.fauxqs, s3: endpoints.s3, dynamodb: endpoints.dynamodb, events: endpoints.events };
+}
+
 export interface LocalFunctionOptions {
-  readonly endpoints: LocalEndpoints;
+  readonly endpoints: FunctionEndpoints;
+  /** The function's dummy access key id: how the IAM gates tell its requests from others'. @default 'local' */
+  readonly accessKeyId?: string;
   readonly region: string;
   /** Receives each line the function writes (stdout and stderr). */
   readonly onLog?: (line: string) => void;
@@ -170,10 +186,10 @@ export class LocalFunction {
       AWS_LAMBDA_LOG_STREAM_NAME: 'local',
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
-      AWS_ACCESS_KEY_ID: 'local',
+      AWS_ACCESS_KEY_ID: this.options.accessKeyId ?? 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_SQS: endpoints.fauxqs,
-      AWS_ENDPOINT_URL_SNS: endpoints.fauxqs,
+      AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+      AWS_ENDPOINT_URL_SNS: endpoints.sns,
       AWS_ENDPOINT_URL_S3: endpoints.s3,
       AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
       AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.events,

@@ -22,6 +22,11 @@ export interface LocalEndpoints {
   readonly events: string;
   /** the local S3 front (notifications), in front of fauxqs */
   readonly s3: string;
+  /**
+   * The base of queue URLs, when it is not fauxqs: the SQS IAM gate (the SDK sends a queue's
+   * requests to its URL's host, so the URL must name the gate). @default fauxqs
+   */
+  readonly queues?: string;
 }
 
 /** A resource's local identity: what Ref answers and what Fn::GetAtt answers per attribute. */
@@ -217,7 +222,7 @@ export class StackResolver {
       case 'AWS::SQS::Queue': {
         const fifo = props.FifoQueue === true || props.FifoQueue === 'true';
         const name = named('QueueName', fifo ? `${generated.slice(0, 75)}.fifo` : generated.slice(0, 80));
-        const url = `${endpoints.fauxqs}/${FAUXQS_ACCOUNT}/${name}`;
+        const url = `${endpoints.queues ?? endpoints.fauxqs}/${FAUXQS_ACCOUNT}/${name}`;
         return { ref: url, attributes: { Arn: `arn:aws:sqs:${region}:${FAUXQS_ACCOUNT}:${name}`, QueueName: name, QueueUrl: url } };
       }
       case 'AWS::SNS::Topic': {

@@ -75,10 +75,11 @@ const FIELDS: Record<'minute' | 'hour' | 'day' | 'month' | 'weekDay' | 'year', C
 };
 
 /** One kind of schedule; the class stays a jsii-friendly stand-in for a union. */
-enum ScheduleKind { CRON = 'cron', RATE = 'rate', AT = 'at' }
+enum ScheduleKind { CRON = 'cron', RATE = 'rate', AT = 'at', EXPRESSION = 'expression' }
 
 /**
- * When a `ScheduledJob` runs: a cron expression, a fixed rate, or once at a date.
+ * When a `ScheduledJob` runs: a cron expression, a fixed rate, once at a date, or an aws-cdk-lib
+ * `scheduler.ScheduleExpression` you already have.
  *
  * The factories only record the schedule; `ScheduledJob` validates it at synth, so the error
  * names the construct: AWS's six-field cron rules (`?` in exactly one of day and weekDay, the
@@ -116,15 +117,29 @@ export class JobSchedule {
    * Once, at this instant (a one-time schedule). The instant is absolute; with a `timeZone` the
    * expression is written as the wall-clock time of that zone.
    *
-   * @example JobSchedule.at(new Date('2027-01-01T09:00:00Z'))
+   * @example
+   * declare const launch: Date;
+   * JobSchedule.at(launch);
    */
   public static at(date: Date): JobSchedule {
     return new JobSchedule(ScheduleKind.AT, `at(${formatWallClock(date, 'UTC')})`, undefined, undefined, date);
   }
 
   /**
-   * The expression as EventBridge Scheduler receives it (for a one-time schedule: in UTC), e.g.
-   * `cron(0 2 * * ? *)`, `rate(15 minutes)` or `at(2027-01-01T09:00:00)`.
+   * An EventBridge Scheduler expression built with aws-cdk-lib (`scheduler.ScheduleExpression.cron()`,
+   * `.rate()`, `.at()` or `.expression()`). A cron expression is validated as `JobSchedule.cron()` is.
+   * Its time zone, if it has one other than UTC (aws-cdk-lib's default), is the schedule's: then
+   * the job's `timeZone` must be unset or the same zone.
+   *
+   * @example JobSchedule.expression(scheduler.ScheduleExpression.rate(Duration.hours(6)))
+   */
+  public static expression(expression: scheduler.ScheduleExpression): JobSchedule {
+    return new JobSchedule(ScheduleKind.EXPRESSION, expression.expressionString, undefined, undefined, undefined, expression);
+  }
+
+  /**
+   * The expression as EventBridge Scheduler receives it (for a one-time schedule of `at()`: in UTC),
+   * e.g. `cron(0 2 * * ? *)`, `rate(15 minutes)` or `at(2027-01-01T09:00:00)`.
    */
   public readonly expressionString: string;
 
@@ -134,13 +149,14 @@ export class JobSchedule {
     private readonly cronFields: string[] | undefined,
     private readonly interval: Duration | undefined,
     private readonly date: Date | undefined,
+    private readonly given?: scheduler.ScheduleExpression,
   ) {
     this.expressionString = expressionString;
   }
 
   /** True for a one-time (`at`) schedule. */
   public get isOneTime(): boolean {
-    return this.kind === ScheduleKind.AT;
+    return this.kind === ScheduleKind.AT || (this.kind === ScheduleKind.EXPRESSION && this.expressionString.startsWith('at('));
   }
 
   /**
@@ -148,9 +164,11 @@ export class JobSchedule {
    *
    * @internal
    */
-  public _bind(scope: IConstruct, timeZone: string | undefined): scheduler.ScheduleExpression {
-    const zone = timeZone === undefined ? undefined : TimeZone.of(timeZone);
+  public _bind(scope: IConstruct, zone: TimeZone | undefined): scheduler.ScheduleExpression {
+    const timeZone = zone?.timezoneName;
     switch (this.kind) {
+      case ScheduleKind.EXPRESSION:
+        return bindExpression(scope, this.given!, zone);
       case ScheduleKind.CRON:
         validateCron(scope, this.cronFields!);
         return scheduler.ScheduleExpression.expression(this.expressionString, zone);
@@ -169,6 +187,32 @@ export class JobSchedule {
         return scheduler.ScheduleExpression.expression(`at(${formatWallClock(this.date!, timeZone!)})`, zone);
     }
   }
+}
+
+function bindExpression(scope: IConstruct, given: scheduler.ScheduleExpression, zone: TimeZone | undefined): scheduler.ScheduleExpression {
+  const text = given.expressionString;
+  if (Token.isUnresolved(text)) return zone && !given.timeZone ? scheduler.ScheduleExpression.expression(text, zone) : given;
+  const cron = /^cron\((.*)\)$/.exec(text);
+  if (cron) {
+    const fields = cron[1].split(' ');
+    if (fields.length !== 6) {
+      throw new PatternValidationError(scope, `schedule: JobSchedule.expression() cron needs 6 fields (minute hour day month weekDay year), got ${fields.length} in '${text}'`);
+    }
+    validateCron(scope, fields);
+  } else if (!/^(rate|at)\(.+\)$/.test(text)) {
+    throw new PatternValidationError(scope, `schedule: JobSchedule.expression() must be a cron(...), rate(...) or at(...) expression, got '${text}'`);
+  }
+  // aws-cdk-lib gives cron() and at() expressions without a zone Etc/UTC: that one yields to timeZone.
+  const own = given.timeZone && given.timeZone.timezoneName !== TimeZone.ETC_UTC.timezoneName ? given.timeZone : undefined;
+  if (own && zone && !Token.isUnresolved(own.timezoneName) && !Token.isUnresolved(zone.timezoneName) && own.timezoneName !== zone.timezoneName) {
+    throw new PatternValidationError(scope, `timeZone is ${zone.timezoneName} but the schedule expression carries its own time zone ${own.timezoneName}: set the zone in one place`);
+  }
+  if (own || !zone || text.startsWith('rate(')) return given;
+  if (text.startsWith('at(') && given.timeZone) {
+    // at() is written as the wall clock of its zone: the instant would move with the zone.
+    throw new PatternValidationError(scope, `schedule: JobSchedule.expression() with a one-time expression is written in ${given.timeZone.timezoneName}; give its zone to ScheduleExpression.at(date, zone) instead of timeZone, or use JobSchedule.at(date)`);
+  }
+  return scheduler.ScheduleExpression.expression(text, zone);
 }
 
 function rateExpression(interval: Duration): string {

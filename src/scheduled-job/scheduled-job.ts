@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, TimeZone, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,15 +11,15 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { JobSchedule } from './job-schedule';
 import { OverlapLock } from './overlap-lock';
-import { isIanaTimeZone } from './time-zone';
-import { createAlarm } from '../core/alarm-factory';
-import { AlarmOptions } from '../core/alarms';
-import { databaseFunctionProps, DatabaseAccessOptions } from '../core/database';
+import { PatternAlarms } from '../core/alarm-factory';
+import { AlarmsOptions } from '../core/alarms';
+import { DatabaseAccessOptions } from '../core/database';
 import { DEFAULTS } from '../core/defaults';
 import { PatternValidationError } from '../core/errors';
-import { FunctionCodeOptions } from '../core/function-code-options';
+import { Handler } from '../core/handler';
 import { acknowledgeNagFindings, nagResourceFinding } from '../core/nag';
-import { FunctionInvocation, ServerlessFunction } from '../core/serverless-function';
+import { validateDatabaseOptions, validateDatabaseSubnetsForExisting } from '../core/pattern-database';
+import { FunctionInvocation } from '../core/serverless-function';
 import { validateDurationRange, validateIntegerRange } from '../core/validation';
 
 /** Defaults of ScheduledJob, with their reasons. */
@@ -45,35 +45,34 @@ const JOB_DEFAULTS = {
 } as const;
 
 /** Props of a `ScheduledJob`. */
-export interface ScheduledJobProps extends AlarmOptions, DatabaseAccessOptions {
-  /** When the job runs: `JobSchedule.cron()`, `JobSchedule.rate()` or `JobSchedule.at()`. */
+export interface ScheduledJobProps extends DatabaseAccessOptions {
+  /**
+   * When the job runs: `JobSchedule.cron()`, `JobSchedule.rate()`, `JobSchedule.at()` or
+   * `JobSchedule.expression(scheduler.ScheduleExpression)`.
+   */
   readonly schedule: JobSchedule;
   /**
-   * IANA time zone in which cron and one-time schedules are evaluated, e.g. `Europe/Paris`
-   * (daylight saving time is followed). Has no effect on a rate schedule.
+   * The time zone in which cron and one-time schedules are evaluated, e.g. `TimeZone.EUROPE_PARIS`
+   * (daylight saving time is followed). A rate schedule ignores it (with a warning).
    *
-   * @default - UTC (`Etc/UTC`)
+   * @default - UTC (`Etc/UTC`), or the zone of a `JobSchedule.expression()` that has one
    */
-  readonly timeZone?: string;
+  readonly timeZone?: TimeZone;
   /**
-   * The job's code: the construct builds a `ServerlessFunction` (invoked asynchronously by the
-   * Scheduler) from it. Exactly one of `handler`, `handlerFunction` and `stateMachine`.
+   * The job's code: `Handler.fromAsset(...)`, `Handler.fromCode(...)`, `Handler.fromEntry(...)`
+   * (the construct builds a `ServerlessFunction`, invoked asynchronously by Scheduler, or
+   * synchronously by the lock with `preventOverlap`) or `Handler.fromFunction(fn)` (an existing
+   * function; its timeout is read from it). The job's target is either `handler` or
+   * `stateMachine`.
    *
-   * @default - no function is created
+   * @default - none: give `stateMachine`
    */
-  readonly handler?: FunctionCodeOptions;
-  /**
-   * An existing function to run instead of `handler`. The construct adds the schedule, its retry
-   * policy, dead-letter queue and alarms; the function's own settings are left as they are.
-   *
-   * @default - use `handler` or `stateMachine`
-   */
-  readonly handlerFunction?: lambda.IFunction;
+  readonly handler?: Handler;
   /**
    * A Step Functions state machine to start instead of a function, for work longer than the
-   * 15 minutes a Lambda function may run.
+   * 15 minutes a Lambda function may run. The job's target is either `handler` or `stateMachine`.
    *
-   * @default - use `handler` or `handlerFunction`
+   * @default - none: give `handler`
    */
   readonly stateMachine?: sfn.IStateMachine;
   /**
@@ -89,9 +88,9 @@ export interface ScheduledJobProps extends AlarmOptions, DatabaseAccessOptions {
    * DynamoDB lock (a conditional write), invokes the function synchronously (retried twice, as
    * an asynchronous invocation would be), and releases the lock. A run that starts while the
    * previous one holds the lock waits, checking every minute, and runs after it: runs are
-   * serialised, not dropped; after 6 hours of waiting it fails (the executions-failed alarm). A
-   * lock whose owner execution ended without releasing it (timed out, aborted) is taken over.
-   * Works with `handler` and `handlerFunction`; a `stateMachine` must guard itself.
+   * serialised, not dropped; after 6 hours of waiting it fails (the `OverlapLock.ExecutionsFailed`
+   * alarm). A lock whose owner execution ended without releasing it (timed out, aborted) is taken
+   * over. Works with every `Handler`; a `stateMachine` must guard itself.
    *
    * @default false
    */
@@ -132,24 +131,44 @@ export interface ScheduledJobProps extends AlarmOptions, DatabaseAccessOptions {
    *
    * @default - an AWS-owned key
    */
-  readonly key?: kms.IKey;
+  readonly encryptionKey?: kms.IKey;
   /**
    * A description of the schedule.
    *
    * @default - a description naming the construct and its expression
    */
   readonly description?: string;
+  /**
+   * The job's alarms, by name (override with `overrides: { '<name>': { ... } }`):
+   *
+   * - `Schedule.DeadLetters` (on): a run Scheduler could not deliver is in the dead-letter queue (>= 1, 1 minute).
+   * - `Schedule.DroppedInvocations` (on): Scheduler dropped a run it could not even dead-letter (>= 1, 5 minutes).
+   * - `Schedule.TargetErrors` (off): Scheduler's failed attempts to invoke the target; they are retried, and a run that
+   *   fails for good reaches the dead-letter queue.
+   * - `Handler.FailedEvents` (on, without `preventOverlap`): a run the function failed after Lambda's 2 retries is in
+   *   its on-failure queue.
+   * - `Handler.ErrorRate`, `Handler.Throttles` (with `preventOverlap`) and `Handler.Duration` (off): the function's
+   *   error rate, throttles and p99 duration; `Handler.FailedEvents` or the executions alarm already says when a run failed.
+   * - `OverlapLock.ExecutionsFailed` (on, with `preventOverlap`): a run failed after its retries, or waited 6 hours.
+   * - `StateMachine.ExecutionsFailed` (on, with `stateMachine`): an execution of your state machine failed, timed out
+   *   or was aborted.
+   *
+   * The `Handler.*` alarms exist only for a function the construct builds (an existing function's alarms are yours).
+   *
+   * @default - the alarms marked "on", without actions
+   */
+  readonly alarms?: AlarmsOptions;
 }
 
 /**
  * A job that runs on a schedule, without a server idling in between: an EventBridge Scheduler
- * schedule (cron, rate or one-time, in a time zone) invoking a `ServerlessFunction` or starting a
- * state machine, with a bounded retry policy, a dead-letter queue for runs that could not be
- * delivered, and alarms on target errors, dropped runs and the dead-letter queue.
+ * schedule (cron, rate or one-time, in a time zone) invoking a function or starting a state
+ * machine, with a bounded retry policy, a dead-letter queue for runs that could not be delivered,
+ * and alarms on runs that failed for good.
  *
  * Where failures go: a run Scheduler cannot deliver (after `retryAttempts` or `maxEventAge`) lands
  * in `deadLetterQueue`; a run the function receives but fails (after Lambda's 2 asynchronous
- * retries) lands in `handlerFunction.failureQueue`.
+ * retries) lands in the function's `failureQueue` (a function the construct built).
  */
 export class ScheduledJob extends Construct {
   /** The EventBridge Scheduler schedule. */
@@ -157,11 +176,11 @@ export class ScheduledJob extends Construct {
   /** The schedule group of the schedule. */
   public readonly scheduleGroup: scheduler.IScheduleGroup;
   /**
-   * The function the job runs.
+   * The function the job runs (built from `handler`, or the one `Handler.fromFunction` gave).
    *
    * @default - undefined when the job starts a state machine
    */
-  public readonly handlerFunction?: lambda.IFunction;
+  public readonly handlerFunction?: lambda.Function;
   /**
    * With `preventOverlap`: the table holding the run lock.
    *
@@ -178,37 +197,39 @@ export class ScheduledJob extends Construct {
   public readonly schedulerRole: iam.Role;
   /** Runs Scheduler could not deliver to the target, with the error in the message attributes. */
   public readonly deadLetterQueue: sqs.Queue;
-  /**
-   * Alarms: Scheduler could not invoke the target, dropped runs, runs in the dead-letter queue,
-   * and the function's (or state machine's failed executions) alarms.
-   */
+  /** The alarms created (see `alarms` in the props for their names and defaults). */
   public readonly alarms: cloudwatch.Alarm[];
+  /** The state machine the schedule starts (the lock's or yours), if any. */
+  private readonly startedStateMachine?: sfn.IStateMachine;
+  /** The on-failure queue of a function the construct built for asynchronous invocation. */
+  private readonly failureQueue?: sqs.IQueue;
 
   constructor(scope: Construct, id: string, props: ScheduledJobProps) {
     super(scope, id);
-    const given = [props.handler, props.handlerFunction, props.stateMachine].filter((t) => t !== undefined).length;
-    if (given !== 1) {
-      throw new PatternValidationError(this, `specify exactly one of handler, handlerFunction or stateMachine as the job's target, got ${given}`);
+    if ((props.handler === undefined) === (props.stateMachine === undefined)) {
+      throw new PatternValidationError(this, props.handler
+        ? 'the job\'s target is either handler or stateMachine, got both: remove one'
+        : 'the job needs a target: give handler (a Handler, e.g. Handler.fromAsset(\'dist/job\', { handler: \'index.handler\' })) or stateMachine');
     }
-    if (props.timeZone !== undefined && !Token.isUnresolved(props.timeZone) && !isIanaTimeZone(props.timeZone)) {
-      throw new PatternValidationError(this, `timeZone must be an IANA time zone name such as 'Europe/Paris' or 'UTC', got '${props.timeZone}'`);
-    }
-    if (props.handler?.timeout && !props.handler.timeout.isUnresolved() && props.handler.timeout.toSeconds() > DEFAULTS.maxTimeout.toSeconds()) {
-      throw new PatternValidationError(this, `handler.timeout must be at most 15 minutes (Lambda's limit), got ${props.handler.timeout.toHumanString()}; for longer work pass a stateMachine`);
+    const zone = props.timeZone;
+    if (zone !== undefined && !Token.isUnresolved(zone.timezoneName) && !isIanaTimeZone(zone.timezoneName)) {
+      throw new PatternValidationError(this, `timeZone must be an IANA time zone such as TimeZone.EUROPE_PARIS or TimeZone.of('UTC'), got '${zone.timezoneName}'`);
     }
     if (props.preventOverlap && props.stateMachine) {
-      throw new PatternValidationError(this, 'preventOverlap runs a function (handler or handlerFunction) under a lock; with a stateMachine, check for running executions in the workflow');
+      throw new PatternValidationError(this, 'preventOverlap runs the handler function under a lock; with a stateMachine, check for running executions in the workflow');
     }
+    validateDatabaseOptions(this, props, props.stateMachine ? 'the job starts a stateMachine and runs no function of its own; grant the state machine\'s functions yourself' : undefined);
     validateIntegerRange(this, 'retryAttempts', props.retryAttempts, 0, JOB_DEFAULTS.maxRetryAttempts);
     validateDurationRange(this, 'maxEventAge', props.maxEventAge, JOB_DEFAULTS.minMaxEventAge, JOB_DEFAULTS.maxMaxEventAge);
     validateDurationRange(this, 'flexibleTimeWindow', props.flexibleTimeWindow, Duration.minutes(1), JOB_DEFAULTS.maxFlexibleTimeWindow);
     if (props.flexibleTimeWindow && !props.flexibleTimeWindow.isUnresolved() && props.flexibleTimeWindow.toSeconds() % 60 !== 0) {
-      throw new PatternValidationError(this, `flexibleTimeWindow must be a whole number of minutes, got ${props.flexibleTimeWindow.toHumanString()}`);
+      throw new PatternValidationError(this, `flexibleTimeWindow must be a whole number of minutes between 1 and 1440, got ${props.flexibleTimeWindow.toHumanString()}`);
     }
-    const expression = props.schedule._bind(this, props.timeZone);
-    if (props.timeZone !== undefined && props.schedule.expressionString.startsWith('rate(')) {
-      Annotations.of(this).addWarningV2('cdk-serverless-patterns:timeZoneIgnored', `timeZone '${props.timeZone}' has no effect on the rate schedule ${props.schedule.expressionString}`);
+    const expression = props.schedule._bind(this, zone);
+    if (zone !== undefined && expression.expressionString.startsWith('rate(')) {
+      Annotations.of(this).addWarningV2('cdk-serverless-patterns:timeZoneIgnored', `timeZone '${zone.timezoneName}' has no effect on the rate schedule ${expression.expressionString}`);
     }
+    const alarms = new PatternAlarms(this, props.alarms);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -220,21 +241,29 @@ export class ScheduledJob extends Construct {
       { id: 'Serverless-SQSRedrivePolicy', reason: 'This queue is the dead-letter queue of the schedule\'s target: redriving it elsewhere would hide failures' },
     ]);
 
-    let functionAlarms: cloudwatch.Alarm[] = [];
+    let fnTimeout: Duration | undefined;
     if (props.handler) {
-      const fn = new ServerlessFunction(this, 'Handler', {
-        ...props.handler,
-        description: props.handler.description ?? `Scheduled job ${this.node.path}`,
-        // With preventOverlap the lock state machine invokes it synchronously and owns retries and failures.
-        invocation: props.preventOverlap ? FunctionInvocation.SYNCHRONOUS : FunctionInvocation.ASYNCHRONOUS,
-        alarms: { topic: props.alarmTopic },
-        ...databaseFunctionProps(props),
+      // With preventOverlap the lock state machine invokes it synchronously and owns retries and failures.
+      const invocation = props.preventOverlap ? FunctionInvocation.SYNCHRONOUS : FunctionInvocation.ASYNCHRONOUS;
+      const bound = props.handler._bind(this, {
+        id: 'Handler',
+        prop: 'handler',
+        description: `Scheduled job ${this.node.path}`,
+        invocation,
+        alarms: alarms.forPart('Handler'),
+        // What says a run failed for good: the failure queue (asynchronous) or the lock's executions alarm.
+        alarmsOffByDefault: ['ErrorRate', 'Throttles'],
+        database: props.database,
+        databaseSubnets: props.databaseSubnets,
+        databaseUser: props.databaseUser,
       });
-      props.database?.grantConnect(fn, props.databaseUser);
-      functionAlarms = fn.alarms;
-      this.handlerFunction = fn;
-    } else {
-      this.handlerFunction = props.handlerFunction;
+      if (!bound.built) validateDatabaseSubnetsForExisting(this, props, 'handler');
+      if (bound.timeout.toSeconds() > DEFAULTS.maxTimeout.toSeconds()) {
+        throw new PatternValidationError(this, `handler timeout must be at most 15 minutes (Lambda's limit), got ${bound.timeout.toHumanString()}; for longer work pass a stateMachine`);
+      }
+      this.handlerFunction = bound.fn;
+      this.failureQueue = bound.built?.failureQueue;
+      fnTimeout = bound.timeout;
     }
 
     // The job's own group holds only its schedule, so deleting the stack may delete it.
@@ -260,25 +289,25 @@ export class ScheduledJob extends Construct {
       input: props.payload ? scheduler.ScheduleTargetInput.fromObject(props.payload) : undefined,
     };
     if (props.preventOverlap) {
-      // The function's timeout when this construct built it (or it is a lambda.Function), else Lambda's maximum.
-      const fnTimeout = this.handlerFunction instanceof lambda.Function ? this.handlerFunction.timeout : undefined;
       const lock = new OverlapLock(this, 'OverlapLock', this.handlerFunction!, fnTimeout);
       this.lockTable = lock.table;
       this.lockStateMachine = lock.stateMachine;
     }
     const started = this.lockStateMachine ?? props.stateMachine;
+    this.startedStateMachine = started;
     const target = started
       ? new targets.StepFunctionsStartExecution(started, targetProps)
       : new targets.LambdaInvoke(this.handlerFunction!, targetProps);
 
+    const zoneName = expression.timeZone?.timezoneName;
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       schedule: expression,
       target,
       scheduleGroup: this.scheduleGroup,
       enabled: props.enabled ?? true,
       timeWindow: props.flexibleTimeWindow ? scheduler.TimeWindow.flexible(props.flexibleTimeWindow) : scheduler.TimeWindow.off(),
-      key: props.key,
-      description: props.description ?? `${this.node.path}: ${props.schedule.expressionString}${props.timeZone ? ` (${props.timeZone})` : ''}`,
+      key: props.encryptionKey,
+      description: props.description ?? `${this.node.path}: ${expression.expressionString}${zoneName && zone ? ` (${zoneName})` : ''}`,
     });
 
     if (this.handlerFunction && !this.lockStateMachine) {
@@ -294,43 +323,89 @@ export class ScheduledJob extends Construct {
     }
 
     const period = Duration.minutes(5);
-    this.alarms = [
-      createAlarm(this, 'TargetErrorsAlarm', {
-        metric: this.scheduleGroup.metricTargetErrors({ period, statistic: cloudwatch.Stats.SUM }),
-        threshold: 1,
-        description: `${this.node.path}: EventBridge Scheduler could not invoke the target (permissions, deleted target, throttling); runs are retried, then dead-lettered`,
-      }, props),
-      createAlarm(this, 'DroppedInvocationsAlarm', {
-        metric: this.scheduleGroup.metricDropped({ period, statistic: cloudwatch.Stats.SUM }),
-        threshold: 1,
-        description: `${this.node.path}: EventBridge Scheduler dropped runs after exhausting the retry policy and could not dead-letter them`,
-      }, props),
-      createAlarm(this, 'DeadLetterQueueAlarm', {
-        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
-        threshold: 1,
-        description: `${this.node.path}: scheduled runs could not be delivered and wait in the dead-letter queue; the error is in the message attributes`,
-      }, props),
-      ...functionAlarms,
-    ];
+    const schedule = alarms.forPart('Schedule');
+    schedule.create(this, 'TargetErrorsAlarm', 'TargetErrors', {
+      metric: this.scheduleGroup.metricTargetErrors({ period, statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      enabledByDefault: false,
+      description: `${this.node.path}: EventBridge Scheduler could not invoke the target (permissions, deleted target, throttling); runs are retried, then dead-lettered`,
+    });
+    schedule.create(this, 'DroppedInvocationsAlarm', 'DroppedInvocations', {
+      metric: this.scheduleGroup.metricDropped({ period, statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      description: `${this.node.path}: EventBridge Scheduler dropped runs after exhausting the retry policy and could not dead-letter them`,
+    });
+    schedule.create(this, 'DeadLetterQueueAlarm', 'DeadLetters', {
+      metric: this.metricDeadLetters(),
+      threshold: 1,
+      description: `${this.node.path}: scheduled runs could not be delivered and wait in the dead-letter queue; the error is in the message attributes`,
+    });
     if (started) {
-      this.alarms.push(createAlarm(this, 'ExecutionsFailedAlarm', {
-        // Timed-out and aborted executions are not in ExecutionsFailed: a run that ends any of these
-        // ways did not do its work.
-        metric: new cloudwatch.MathExpression({
-          expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
-          usingMetrics: {
-            failed: started.metricFailed({ period, statistic: cloudwatch.Stats.SUM }),
-            timedOut: started.metricTimedOut({ period, statistic: cloudwatch.Stats.SUM }),
-            aborted: started.metricAborted({ period, statistic: cloudwatch.Stats.SUM }),
-          },
-          label: 'failed, timed-out and aborted executions',
-          period,
-        }),
+      alarms.forPart(this.lockStateMachine ? 'OverlapLock' : 'StateMachine').create(this, 'ExecutionsFailedAlarm', 'ExecutionsFailed', {
+        metric: this.metricFailedRuns(),
         threshold: 1,
         description: this.lockStateMachine
           ? `${this.node.path}: a run failed after its retries, or waited 6 hours for the previous run; see the function's and the lock state machine's logs`
-          : `${this.node.path}: executions of the job's state machine failed`,
-      }, props));
+          : `${this.node.path}: executions of the job's state machine failed, timed out or were aborted`,
+      });
     }
+    this.alarms = alarms.alarms;
+  }
+
+  /**
+   * Runs that failed for good: failed, timed-out and aborted executions of the state machine the
+   * schedule starts (with `preventOverlap` or `stateMachine`), or runs that reached the function's
+   * on-failure queue (a function the construct built), or the errors of an existing function
+   * (which count every attempt). Sum over 5 minutes.
+   *
+   * @param props change the period, statistic or label
+   */
+  public metricFailedRuns(props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
+    const period = props.period ?? Duration.minutes(5);
+    const started = this.startedStateMachine;
+    if (started) {
+      // Timed-out and aborted executions are not in ExecutionsFailed: a run that ends any of these
+      // ways did not do its work.
+      const options = { period, statistic: props.statistic ?? cloudwatch.Stats.SUM };
+      return new cloudwatch.MathExpression({
+        expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+        usingMetrics: {
+          failed: started.metricFailed(options),
+          timedOut: started.metricTimedOut(options),
+          aborted: started.metricAborted(options),
+        },
+        label: props.label ?? 'failed, timed-out and aborted executions',
+        period,
+      });
+    }
+    if (this.failureQueue) {
+      return this.failureQueue.metricNumberOfMessagesSent({
+        statistic: cloudwatch.Stats.SUM, ...props, period, label: props.label ?? 'runs that failed after retries',
+      });
+    }
+    return this.handlerFunction!.metricErrors({ statistic: cloudwatch.Stats.SUM, ...props, period });
+  }
+
+  /**
+   * Runs Scheduler could not deliver, waiting in `deadLetterQueue` (visible messages, maximum over
+   * 1 minute).
+   *
+   * @param props change the period, statistic or label
+   */
+  public metricDeadLetters(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM, ...props,
+    });
+  }
+}
+
+/** True when `name` is an IANA time zone name (not an offset such as `+01:00`, which Scheduler rejects). */
+function isIanaTimeZone(name: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
   }
 }

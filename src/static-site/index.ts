@@ -1,1 +1,2 @@
+export * from './private-content';
 export * from './static-site';

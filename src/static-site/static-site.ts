@@ -5,6 +5,7 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -12,6 +13,9 @@ import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { PrivateContent } from './private-content';
+import { PatternAlarms } from '../core/alarm-factory';
+import { AlarmsOptions } from '../core/alarms';
 import { createAccessLogsBucket, NONCURRENT_VERSION_EXPIRATION, PRIVATE_BUCKET_PROPS } from '../core/buckets';
 import { DEFAULTS } from '../core/defaults';
 import { PatternValidationError } from '../core/errors';
@@ -35,7 +39,17 @@ const STATIC_SITE_DEFAULTS = {
   hashedFileName: /[.-](?=[A-Za-z0-9_]*\d)[A-Za-z0-9_]{8,}\.[A-Za-z0-9]+$/,
   /** The deployment function copies the whole site: more memory, more network throughput. */
   deploymentMemoryLimit: 1024,
+  /**
+   * `Distribution.5xxErrorRate`: 5% of requests answered 5xx, averaged over 5 minutes, in 2 of 3
+   * periods: an origin that keeps failing (S3, the API), not one failed request a reload absorbs.
+   */
+  errorRateThreshold: 5,
+  errorRateEvaluationPeriods: 3,
+  errorRateDatapointsToAlarm: 2,
 } as const;
+
+/** CloudFront publishes its metrics in us-east-1 only, with the dimension `Region: Global`. */
+const CLOUDFRONT_METRICS_REGION = 'us-east-1';
 
 /**
  * Regions whose S3 buckets CloudFront does not deliver standard logs to (the opt-in Regions; see
@@ -46,24 +60,6 @@ const CLOUDFRONT_LOGS_UNSUPPORTED_REGIONS = [
   'ap-southeast-6', 'ap-southeast-7', 'ca-west-1', 'eu-central-2', 'eu-south-1', 'eu-south-2', 'il-central-1',
   'me-central-1', 'me-south-1', 'mx-central-1',
 ];
-
-/** Private content: paths that need a CloudFront signed URL or signed cookies. */
-export interface StaticSitePrivateContent {
-  /** The paths that require a signature, e.g. `/premium/*`. */
-  readonly pathPattern: string;
-  /**
-   * The public key (PEM) whose private key signs the URLs; a key group is created for it.
-   *
-   * @default - none; `keyGroup` must be given instead
-   */
-  readonly publicKeyPem?: string;
-  /**
-   * An existing key group.
-   *
-   * @default - none; `publicKeyPem` must be given instead
-   */
-  readonly keyGroup?: cloudfront.IKeyGroup;
-}
 
 /** Props of a `StaticSite`. */
 export interface StaticSiteProps {
@@ -143,18 +139,19 @@ export interface StaticSiteProps {
    */
   readonly stripApiPathPrefix?: boolean;
   /**
-   * Paths that need a signed URL or signed cookies.
+   * Paths that need a signed URL or signed cookies: `PrivateContent.withPublicKey(pathPattern, pem)`
+   * (the site creates the public key and key group) or `PrivateContent.fromKeyGroup(pathPattern, keyGroup)`.
    *
    * @default - all content is public
    */
-  readonly privateContent?: StaticSitePrivateContent;
+  readonly privateContent?: PrivateContent;
   /**
    * The bucket CloudFront writes its standard logs to, for a site in a Region whose buckets
    * CloudFront does not deliver logs to (the opt-in Regions: af-south-1, ap-east-1, eu-south-1,
    * me-south-1 …, where synth fails without it). It must be in another Region (e.g. a bucket of a
    * us-east-1 stack) and accept ACLs (`ObjectOwnership.OBJECT_WRITER` or `BUCKET_OWNER_PREFERRED`).
    *
-   * @default - `logBucket`, created in the stack's Region (with the S3 access logs)
+   * @default - `accessLogsBucket`, created in the stack's Region (with the S3 access logs)
    */
   readonly cloudFrontLogsBucket?: s3.IBucket;
   /**
@@ -163,6 +160,16 @@ export interface StaticSiteProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * The site's alarm: `Distribution.5xxErrorRate` (5xx responses >= 5% of requests, averaged over
+   * 5 minutes, in 2 of 3 periods). CloudFront publishes its metrics in us-east-1 only and a
+   * CloudWatch alarm must be in its metric's Region, so the alarm is created only in a stack in
+   * us-east-1; elsewhere the site has no alarm and `topic`, `actions` and `overrides` fail at synth
+   * (alarm on `metric5xxErrorRate()` in a us-east-1 stack instead).
+   *
+   * @default - the alarm with its defaults (in us-east-1), without actions
+   */
+  readonly alarms?: AlarmsOptions;
 }
 
 /**
@@ -177,9 +184,12 @@ export interface StaticSiteProps {
 export class StaticSite extends Construct {
   /** The private content bucket. */
   public readonly bucket: s3.Bucket;
-  /** The bucket of CloudFront and S3 access logs. */
-  public readonly logBucket: s3.Bucket;
-  /** The bucket of the CloudFront standard logs: `cloudFrontLogsBucket`, or `logBucket`. */
+  /**
+   * The bucket of the content bucket's S3 server access logs (prefix `s3/`) and, unless
+   * `cloudFrontLogsBucket` is given, of the CloudFront standard logs (prefix `cloudfront/`).
+   */
+  public readonly accessLogsBucket: s3.Bucket;
+  /** The bucket of the CloudFront standard logs: `cloudFrontLogsBucket`, or `accessLogsBucket`. */
   public readonly cloudFrontLogsBucket: s3.IBucket;
   /** The distribution. */
   public readonly distribution: cloudfront.Distribution;
@@ -202,11 +212,24 @@ export class StaticSite extends Construct {
   /** Every deployment: HTML, hashed assets (when any), other files. */
   public readonly deployments: s3deploy.BucketDeployment[];
   /**
-   * The key group of the private content.
+   * The key group of the private content (created for `PrivateContent.withPublicKey`, or the one of
+   * `PrivateContent.fromKeyGroup`).
    *
    * @default - undefined without private content
    */
   public readonly keyGroup?: cloudfront.IKeyGroup;
+  /**
+   * The CloudFront public key created by `PrivateContent.withPublicKey`: its `publicKeyId` is the key
+   * pair id the application signs with (`createUrlSigner({ keyPairId })`).
+   *
+   * @default - undefined without private content or with `PrivateContent.fromKeyGroup`
+   */
+  public readonly publicKey?: cloudfront.IPublicKey;
+  /**
+   * The site's alarms (`Distribution.5xxErrorRate`), empty outside us-east-1 (CloudFront's metrics
+   * are there only).
+   */
+  public readonly alarms: cloudwatch.Alarm[];
   /** `https://` + the first custom domain, or the distribution's domain name. */
   public readonly url: string;
 
@@ -216,14 +239,15 @@ export class StaticSite extends Construct {
     const files = this.validate(props, indexDocument);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
-    // CloudFront standard logs are delivered with ACLs.
-    this.logBucket = createAccessLogsBucket(this, 'LogBucket', 'the site\'s CloudFront and S3 access logs', removalPolicy, s3.ObjectOwnership.OBJECT_WRITER);
-    this.cloudFrontLogsBucket = props.cloudFrontLogsBucket ?? this.logBucket;
+    // CloudFront standard logs are delivered with ACLs. The construct id stays 'LogBucket' (v0.1's),
+    // so renaming the property does not replace the bucket.
+    this.accessLogsBucket = createAccessLogsBucket(this, 'LogBucket', 'the site\'s CloudFront and S3 access logs', removalPolicy, s3.ObjectOwnership.OBJECT_WRITER);
+    this.cloudFrontLogsBucket = props.cloudFrontLogsBucket ?? this.accessLogsBucket;
     this.bucket = new s3.Bucket(this, 'Bucket', {
       ...PRIVATE_BUCKET_PROPS,
       versioned: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: this.logBucket,
+      serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 's3/',
       lifecycleRules: [{ noncurrentVersionExpiration: NONCURRENT_VERSION_EXPIRATION }],
       removalPolicy,
@@ -265,14 +289,10 @@ export class StaticSite extends Construct {
     };
     const additionalBehaviors: Record<string, cloudfront.BehaviorOptions> = {};
     if (props.privateContent) {
-      const pc = props.privateContent;
-      this.keyGroup = pc.keyGroup ?? new cloudfront.KeyGroup(this, 'KeyGroup', {
-        keyGroupName: regionalName(this, 'KeyGroup', 128),
-        items: [new cloudfront.PublicKey(this, 'PublicKey', {
-          publicKeyName: regionalName(this, 'PublicKey', 128), encodedKey: pc.publicKeyPem!, comment: `${this.node.path}: verifies signed URLs`,
-        })],
-      });
-      additionalBehaviors[pc.pathPattern] = { ...siteBehavior, trustedKeyGroups: [this.keyGroup] };
+      const bound = props.privateContent._bind(this);
+      this.keyGroup = bound.keyGroup;
+      this.publicKey = bound.publicKey;
+      additionalBehaviors[props.privateContent.pathPattern] = { ...siteBehavior, trustedKeyGroups: [this.keyGroup] };
     }
     if (props.apiOrigin) {
       const apiPathPattern = props.apiPathPattern ?? '/api/*';
@@ -344,6 +364,83 @@ export class StaticSite extends Construct {
       });
     }
     this.url = props.domainNames?.length ? `https://${props.domainNames[0]}` : `https://${this.distribution.distributionDomainName}`;
+    this.alarms = this.createAlarms(props.alarms);
+  }
+
+  /**
+   * The share of requests CloudFront answered with a 5xx status, in percent (Average), over 5
+   * minutes. The metric is in us-east-1 with the dimensions `DistributionId` and `Region: Global`,
+   * where CloudFront publishes it (aws-cdk-lib's `distribution.metric5xxErrorRate()` lacks the
+   * `Region` dimension and matches no data); alarm on it in a us-east-1 stack.
+   *
+   * @param props changes to the metric (period, statistic, label...)
+   */
+  public metric5xxErrorRate(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.cloudFrontMetric('5xxErrorRate', { statistic: 'Average', ...props });
+  }
+
+  /**
+   * The share of requests CloudFront answered with a 4xx status, in percent (Average), over 5
+   * minutes (us-east-1, dimensions `DistributionId` and `Region: Global`). Signed-URL failures on
+   * `privateContent` paths and missing pages count here.
+   *
+   * @param props changes to the metric (period, statistic, label...)
+   */
+  public metric4xxErrorRate(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.cloudFrontMetric('4xxErrorRate', { statistic: 'Average', ...props });
+  }
+
+  /**
+   * The number of viewer requests (Sum) over 5 minutes (us-east-1, dimensions `DistributionId` and
+   * `Region: Global`).
+   *
+   * @param props changes to the metric (period, statistic, label...)
+   */
+  public metricRequests(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.cloudFrontMetric('Requests', { statistic: 'Sum', ...props });
+  }
+
+  private cloudFrontMetric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/CloudFront',
+      metricName,
+      dimensionsMap: { DistributionId: this.distribution.distributionId, Region: 'Global' },
+      period: Duration.minutes(5),
+      region: CLOUDFRONT_METRICS_REGION,
+      ...props,
+    });
+  }
+
+  /**
+   * `Distribution.5xxErrorRate`, in a us-east-1 stack only: a CloudWatch alarm must be in its
+   * metric's Region. Elsewhere, options that would act on an alarm fail instead of doing nothing.
+   */
+  private createAlarms(options: AlarmsOptions = {}): cloudwatch.Alarm[] {
+    const alarms = new PatternAlarms(this, options);
+    const region = Stack.of(this).region;
+    if (Token.isUnresolved(region) || region !== CLOUDFRONT_METRICS_REGION) {
+      const given = [
+        options.topic ? 'alarms.topic' : undefined,
+        options.actions?.length ? 'alarms.actions' : undefined,
+        ...Object.keys(options.overrides ?? {}).map((name) => `alarms.overrides['${name}']`),
+      ].filter((p): p is string => p !== undefined);
+      if (options.enabled !== false && given.length > 0) {
+        const where = Token.isUnresolved(region) ? 'a stack without a Region' : `a stack in ${region}`;
+        throw new PatternValidationError(this, `${given.join(', ')} cannot apply: a StaticSite creates its alarm (Distribution.5xxErrorRate) only in a us-east-1 stack, `
+          + `because CloudFront publishes its metrics in us-east-1 only and a CloudWatch alarm must be in its metric's Region; this site is in ${where}. `
+          + 'Alarm on site.metric5xxErrorRate() in a us-east-1 stack (crossRegionReferences: true), or remove them');
+      }
+      return alarms.alarms;
+    }
+    alarms.create(this, 'Distribution5xxErrorRateAlarm', 'Distribution.5xxErrorRate', {
+      metric: this.metric5xxErrorRate(),
+      threshold: STATIC_SITE_DEFAULTS.errorRateThreshold,
+      evaluationPeriods: STATIC_SITE_DEFAULTS.errorRateEvaluationPeriods,
+      datapointsToAlarm: STATIC_SITE_DEFAULTS.errorRateDatapointsToAlarm,
+      description: `${this.node.path}: CloudFront answered >= ${STATIC_SITE_DEFAULTS.errorRateThreshold}% of requests with 5xx in 2 of 3 five-minute periods: `
+        + 'the origin (the content bucket or the API origin) is failing; see the CloudFront standard logs (cloudfront/ in the logs bucket) for the paths and the origin\'s own alarms',
+    });
+    return alarms.alarms;
   }
 
   /**
@@ -464,20 +561,12 @@ export class StaticSite extends Construct {
     if (props.stripApiPathPrefix !== undefined && !props.apiOrigin) {
       throw new PatternValidationError(this, 'stripApiPathPrefix needs apiOrigin (the API it routes to)');
     }
+    if (props.privateContent !== undefined && !(props.privateContent instanceof PrivateContent)) {
+      throw new PatternValidationError(this, 'privateContent must be PrivateContent.withPublicKey(pathPattern, publicKeyPem) or PrivateContent.fromKeyGroup(pathPattern, keyGroup), '
+        + 'got a plain object (v0.1\'s { pathPattern, publicKeyPem | keyGroup })');
+    }
     if (props.apiPathPattern !== undefined && !/^(\/[A-Za-z0-9_.~-]+)+\/\*$/.test(props.apiPathPattern)) {
       throw new PatternValidationError(this, `apiPathPattern must be a fixed path prefix followed by /* (e.g. '/api/*', '/v1/api/*'), got '${props.apiPathPattern}'`);
-    }
-    if (props.privateContent) {
-      const pc = props.privateContent;
-      if ((pc.publicKeyPem === undefined) === (pc.keyGroup === undefined)) {
-        throw new PatternValidationError(this, 'privateContent needs exactly one of publicKeyPem or keyGroup');
-      }
-      if (pc.publicKeyPem && !/-----BEGIN PUBLIC KEY-----/.test(pc.publicKeyPem)) {
-        throw new PatternValidationError(this, 'privateContent.publicKeyPem must be a PEM public key (-----BEGIN PUBLIC KEY-----)');
-      }
-      if (!pc.pathPattern.startsWith('/') || pc.pathPattern === '/*') {
-        throw new PatternValidationError(this, `privateContent.pathPattern must start with / and not be /* (the whole site), got '${pc.pathPattern}'`);
-      }
     }
     const files: string[] = [];
     const walk = (dir: string) => {

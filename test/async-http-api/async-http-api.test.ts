@@ -1,16 +1,16 @@
+import * as path from 'path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as apigwv2Authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AsyncHttpApi, AsyncHttpApiProps, ProxiedDatabase } from '../../src';
+import { ApiAuthorization, AsyncHttpApi, AsyncHttpApiProps, Handler, Notifications, ProxiedDatabase } from '../../src';
 import { nagErrors } from '../helpers/nag';
 
 const code = lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] })');
-const worker = { code, handler: 'index.handler' };
+const worker = Handler.fromCode(code, { handler: 'index.handler' });
 
 function build(props: Partial<AsyncHttpApiProps> = { worker }) {
   const stack = new Stack();
@@ -37,16 +37,13 @@ describe('AsyncHttpApi infrastructure', () => {
     template.resourcePropertiesCountIs('AWS::ApiGatewayV2::Route', { AuthorizationType: 'AWS_IAM' }, 2);
   });
 
-  test('a given authorizer (JWT) protects both routes', () => {
-    const { template } = build({
-      worker,
-      authorizer: new apigwv2Authorizers.HttpJwtAuthorizer('Jwt', 'https://issuer.example.com', { jwtAudience: ['jobs'] }),
-    });
+  test('a JWT authorization protects both routes', () => {
+    const { template } = build({ worker, authorization: ApiAuthorization.jwt({ issuer: 'https://issuer.example.com', audience: ['jobs'] }) });
     template.resourcePropertiesCountIs('AWS::ApiGatewayV2::Route', { AuthorizationType: 'JWT' }, 2);
   });
 
-  test('opening the API to anyone needs allowUnauthenticatedAccess', () => {
-    const { template } = build({ worker, allowUnauthenticatedAccess: true });
+  test('opening the API to anyone needs ApiAuthorization.none()', () => {
+    const { template } = build({ worker, authorization: ApiAuthorization.none() });
     template.resourcePropertiesCountIs('AWS::ApiGatewayV2::Route', { AuthorizationType: 'NONE' }, 2);
   });
 
@@ -103,7 +100,7 @@ describe('AsyncHttpApi infrastructure', () => {
     const { stack, api, template } = build({ worker, batchSize: 5, maxConcurrency: 20 });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: stack.resolve(api.queue.queueArn),
-      FunctionName: stack.resolve((api.workerFunction as lambda.Function).functionName),
+      FunctionName: stack.resolve(api.workerFunction.functionName),
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BatchSize: 5,
       ScalingConfig: { MaximumConcurrency: 20 },
@@ -116,7 +113,7 @@ describe('AsyncHttpApi infrastructure', () => {
   });
 
   test('the queue redrives to its DLQ after 5 receives, with a visibility timeout of 6 x the worker timeout', () => {
-    const { stack, api, template } = build({ worker: { ...worker, timeout: Duration.minutes(2) } });
+    const { stack, api, template } = build({ worker: Handler.fromCode(code, { handler: 'index.handler', timeout: Duration.minutes(2) }) });
     template.hasResourceProperties('AWS::SQS::Queue', {
       VisibilityTimeout: 720,
       RedrivePolicy: { deadLetterTargetArn: stack.resolve(api.deadLetterQueue.queueArn), maxReceiveCount: 5 },
@@ -168,28 +165,58 @@ describe('AsyncHttpApi infrastructure', () => {
     expect(actions(statusStatements)).not.toContain('sqs:SendMessage');
   });
 
-  test('completion events: the worker may put events on the bus and publish to the topic, and knows both', () => {
+  test('Notifications.eventBridge(bus): the worker may put events on the bus and knows it; notificationBus is the bus', () => {
     const stack = new Stack();
     const bus = new events.EventBus(stack, 'Bus');
-    const topic = new sns.Topic(stack, 'Topic');
-    const api = new AsyncHttpApi(stack, 'Reports', { worker, completionEventBus: bus, completionTopic: topic });
+    const api = new AsyncHttpApi(stack, 'Reports', { worker, notifications: Notifications.eventBridge(bus) });
     const template = Template.fromStack(stack);
+    expect(api.notificationBus).toBe(bus);
+    expect(api.notificationTopic).toBeUndefined();
     template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Default/Reports: runs jobs from the queue',
       Environment: {
-        Variables: Match.objectLike({
-          COMPLETION_EVENT_BUS_NAME: stack.resolve(bus.eventBusName),
-          COMPLETION_TOPIC_ARN: stack.resolve(topic.topicArn),
-        }),
+        Variables: Match.objectLike({ COMPLETION_EVENT_BUS_NAME: stack.resolve(bus.eventBusName), COMPLETION_TOPIC_ARN: Match.absent() }),
       },
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [stack.resolve((api.workerFunction as any).executionRole.roleName)],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Action: 'events:PutEvents', Resource: stack.resolve(bus.eventBusArn) }),
-          Match.objectLike({ Action: 'sns:Publish', Resource: stack.resolve(topic.topicArn) }),
-        ]),
-      },
+      Roles: [stack.resolve(api.workerFunction.role!.roleName)],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'events:PutEvents', Resource: stack.resolve(bus.eventBusArn) })]) },
+    });
+  });
+
+  test('Notifications.eventBridge() uses the default bus', () => {
+    const { stack, api, template } = build({ worker, notifications: Notifications.eventBridge() });
+    expect(stack.resolve(api.notificationBus!.eventBusName)).toBe('default');
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ COMPLETION_EVENT_BUS_NAME: 'default' }) } });
+    template.resourceCountIs('AWS::Events::EventBus', 0);
+  });
+
+  test('Notifications.sns(topic): the worker may publish to the topic and knows it', () => {
+    const stack = new Stack();
+    const topic = new sns.Topic(stack, 'Topic');
+    const api = new AsyncHttpApi(stack, 'Reports', { worker, notifications: Notifications.sns(topic) });
+    const template = Template.fromStack(stack);
+    expect(api.notificationTopic).toBe(topic);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Default/Reports: runs jobs from the queue',
+      Environment: { Variables: Match.objectLike({ COMPLETION_TOPIC_ARN: stack.resolve(topic.topicArn) }) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [stack.resolve(api.workerFunction.role!.roleName)],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Publish', Resource: stack.resolve(topic.topicArn) })]) },
+    });
+  });
+
+  test('Notifications.sns() creates a TLS-only topic encrypted with a rotating customer key', () => {
+    const { stack, api, template } = build({ worker, notifications: Notifications.sns() });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Default/Reports: records dead-lettered jobs FAILED',
+      Environment: { Variables: Match.objectLike({ COMPLETION_TOPIC_ARN: stack.resolve(api.notificationTopic!.topicArn) }) },
     });
   });
 
@@ -213,23 +240,23 @@ describe('AsyncHttpApi infrastructure', () => {
     const stack = new Stack();
     const bus = new events.EventBus(stack, 'Bus');
     const topic = new sns.Topic(stack, 'Topic');
-    const api = new AsyncHttpApi(stack, 'Reports', { worker, completionEventBus: bus, completionTopic: topic });
+    const api = new AsyncHttpApi(stack, 'Reports', { worker, notifications: Notifications.eventBridge(bus) });
+    const other = new AsyncHttpApi(stack, 'Other', { worker, notifications: Notifications.sns(topic) });
     const template = Template.fromStack(stack);
+    const snsStatements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([stack.resolve(other.deadLetterFunction.executionRole.roleName)]))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(snsStatements.flatMap((st: any) => [st.Action].flat())).toContain('sns:Publish');
     const statements = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([stack.resolve(api.deadLetterFunction.executionRole.roleName)]))
       .flatMap((p) => p.Properties.PolicyDocument.Statement);
     const actions = statements.flatMap((st: any) => [st.Action].flat());
     expect(actions.filter((a: string) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
-    expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'events:PutEvents', 'sns:Publish']));
+    expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'events:PutEvents']));
     expect(actions).not.toContain('sqs:SendMessage');
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'Default/Reports: records dead-lettered jobs FAILED',
-      Environment: {
-        Variables: Match.objectLike({
-          COMPLETION_EVENT_BUS_NAME: stack.resolve(bus.eventBusName),
-          COMPLETION_TOPIC_ARN: stack.resolve(topic.topicArn),
-        }),
-      },
+      Environment: { Variables: Match.objectLike({ COMPLETION_EVENT_BUS_NAME: stack.resolve(bus.eventBusName) }) },
     });
   });
 
@@ -239,7 +266,7 @@ describe('AsyncHttpApi infrastructure', () => {
       Environment: { Variables: Match.objectLike({ JOBS_QUEUE_URL: stack.resolve(api.queue.queueUrl), MAX_RECEIVE_COUNT: '5' }) },
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [stack.resolve((api.workerFunction as lambda.Function).role!.roleName)],
+      Roles: [stack.resolve(api.workerFunction.role!.roleName)],
       PolicyDocument: {
         Statement: Match.arrayWith([Match.objectLike({
           Action: Match.arrayWith(['sqs:ChangeMessageVisibility']),
@@ -249,8 +276,9 @@ describe('AsyncHttpApi infrastructure', () => {
     });
   });
 
-  test('a dead-lettered jobs alarm counts every message the dead-letter consumer takes from the DLQ', () => {
+  test('Queue.DeadLetters counts every message the dead-letter consumer takes from the DLQ (its depth stays near 0)', () => {
     const { stack, api, template } = build();
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible' }, 0);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',
       MetricName: 'NumberOfMessagesReceived',
@@ -260,15 +288,49 @@ describe('AsyncHttpApi infrastructure', () => {
     });
   });
 
-  test('an existing worker function gets the event source, permissions and environment', () => {
+  test('Handler.fromFunction: the function gets the environment, event source and grants, and its own timeout sizes the visibility timeout', () => {
     const stack = new Stack();
-    const existing = new lambda.Function(stack, 'Existing', { code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_22_X, timeout: Duration.minutes(1) });
-    const api = new AsyncHttpApi(stack, 'Reports', { workerFunction: existing, workerTimeout: Duration.minutes(1) });
+    const existing = new lambda.Function(stack, 'Existing', { code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_22_X, timeout: Duration.seconds(90) });
+    const api = new AsyncHttpApi(stack, 'Reports', { worker: Handler.fromFunction(existing), batchSize: 4 });
     const template = Template.fromStack(stack);
     expect(api.workerFunction).toBe(existing);
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionName: stack.resolve(existing.functionName), FunctionResponseTypes: ['ReportBatchItemFailures'] });
-    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Environment: { Variables: Match.objectLike({ JOBS_TABLE_NAME: stack.resolve(api.jobsTable.tableName) }) } });
-    template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 360 });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: stack.resolve(api.queue.queueArn),
+      FunctionName: stack.resolve(existing.functionName),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 4,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Timeout: 90,
+      Environment: {
+        Variables: Match.objectLike({
+          JOBS_TABLE_NAME: stack.resolve(api.jobsTable.tableName),
+          JOBS_QUEUE_URL: stack.resolve(api.queue.queueUrl),
+          MAX_RECEIVE_COUNT: '5',
+        }),
+      },
+    });
+    // 6 x 90 s
+    template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 540, RedrivePolicy: Match.anyValue() });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [stack.resolve(existing.role!.roleName)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: Match.arrayWith([stack.resolve(api.jobsTable.tableArn)]) }),
+          Match.objectLike({ Action: Match.arrayWith(['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility']), Resource: stack.resolve(api.queue.queueArn) }),
+        ]),
+      },
+    });
+    // its alarms are the user's: no Worker.* alarm, and overriding one fails
+    expect(api.alarms.map((a) => a.node.path)).not.toContainEqual(expect.stringContaining('Existing'));
+  });
+
+  test('Handler.fromFunction of a function without a timeout sizes the queue for Lambda\'s 3 seconds', () => {
+    const stack = new Stack();
+    const existing = new lambda.Function(stack, 'Existing', { code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_22_X });
+    new AsyncHttpApi(stack, 'Reports', { worker: Handler.fromFunction(existing) });
+    Template.fromStack(stack).hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 18, RedrivePolicy: Match.anyValue() });
   });
 
   test('with a database, the worker runs in its VPC and connects through the proxy as databaseUser', () => {
@@ -277,7 +339,7 @@ describe('AsyncHttpApi infrastructure', () => {
     const database = new ProxiedDatabase(stack, 'Db', { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
     const api = new AsyncHttpApi(stack, 'Reports', { worker, database, databaseUser: 'reports', databaseSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
     const template = Template.fromStack(stack);
-    const workerFn = api.workerFunction as lambda.Function;
+    const workerFn = api.workerFunction;
     template.hasResourceProperties('AWS::Lambda::Function', {
       VpcConfig: Match.objectLike({ SecurityGroupIds: [stack.resolve(workerFn.connections.securityGroups[0].securityGroupId)] }),
       Environment: { Variables: Match.objectLike({ DB_PROXY_ENDPOINT: stack.resolve(database.proxy.endpoint), DB_USER: 'reports' }) },
@@ -289,36 +351,124 @@ describe('AsyncHttpApi infrastructure', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Description: 'S/Reports: POST /jobs', VpcConfig: Match.absent() });
   });
 
-  test('exposes alarms for the queue, the DLQ, every function and API 5xx, all sent to the alarm topic', () => {
+  test('four alarms by default, named for what needs a human, all sent to the alarm topic', () => {
     const stack = new Stack();
-    const alarmTopic = new sns.Topic(stack, 'Alarms');
-    const api = new AsyncHttpApi(stack, 'Reports', { worker, alarmTopic });
+    const topic = new sns.Topic(stack, 'Alarms');
+    const api = new AsyncHttpApi(stack, 'Reports', { worker, alarms: { topic } });
     const template = Template.fromStack(stack);
-    // 2 queue alarms + 3 per function (worker, submit, status, dead-letter consumer) + 1 API 5xx + 1 dead-lettered jobs
-    expect(api.alarms).toHaveLength(16);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 16);
-    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmActions: [stack.resolve(alarmTopic.topicArn)] }, 16);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/ApiGateway', MetricName: '5xx', Threshold: 1 });
+    expect(api.alarms.map((a) => a.node.path)).toEqual([
+      'Default/Reports/Jobs/DeadLetterQueueAlarm', // Queue.DeadLetters
+      'Default/Reports/Jobs/OldestMessageAlarm', // Queue.OldestMessageAge
+      'Default/Reports/DeadLetterFunction/UnrecordedJobsAlarm', // DeadLetterHandler.UnrecordedJobs
+      'Default/Reports/DefaultStage/ServerErrorRateAlarm', // Api.ServerErrorRate
+    ]);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmActions: [stack.resolve(topic.topicArn)], OKActions: [stack.resolve(topic.topicArn)] }, 4);
+    // the DLQ's oldest message: worker timeout (5 min) + 15 min
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Name: 'QueueName', Value: stack.resolve(api.deadLetterQueue.queueName) }], Threshold: 1200,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Name: 'QueueName', Value: stack.resolve(api.queue.queueName) }], Threshold: 900, EvaluationPeriods: 5,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 5,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(requests > 0, 100 * errors / requests, 0)' }),
+        Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: 'AWS/ApiGateway', MetricName: '5xx' }) }) }),
+      ]),
+    });
   });
 
-  test('grantInvoke allows execute-api:Invoke on both routes only', () => {
+  test('the function alarms that repeat the API or DLQ alarms are off by default and can be turned on by name', () => {
+    const { api, template } = build({
+      worker,
+      alarms: {
+        overrides: {
+          'Worker.ErrorRate': { enabled: true },
+          'Submit.Throttles': { enabled: true },
+          'Status.ErrorRate': { enabled: true, threshold: 10 },
+          'Api.ServerErrorRate': { enabled: false },
+          'Queue.OldestMessageAge': { threshold: 3600 },
+        },
+      },
+    });
+    expect(api.alarms.map((a) => a.node.path)).toEqual([
+      'Default/Reports/Worker/ErrorRateAlarm',
+      'Default/Reports/Jobs/DeadLetterQueueAlarm',
+      'Default/Reports/Jobs/OldestMessageAlarm',
+      'Default/Reports/SubmitFunction/ThrottlesAlarm',
+      'Default/Reports/StatusFunction/ErrorRateAlarm',
+      'Default/Reports/DeadLetterFunction/UnrecordedJobsAlarm',
+    ]);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 3600 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp('StatusFunction'), Threshold: 10 });
+  });
+
+  test('an override naming no alarm of the pattern fails, listing the names', () => {
+    expect(() => build({ worker, alarms: { overrides: { 'Worker.Errors': { threshold: 2 } } } }))
+      .toThrow(/alarms.overrides names 'Worker.Errors', which this construct does not have; its alarms are 'Api.ServerErrorRate', 'DeadLetterHandler.Duration', 'DeadLetterHandler.ErrorRate', 'DeadLetterHandler.UnrecordedJobs', 'Queue.DeadLetters', 'Queue.OldestMessageAge', 'Status.Duration', 'Status.ErrorRate', 'Status.Throttles', 'Submit.Duration', 'Submit.ErrorRate', 'Submit.Throttles', 'Worker.Duration', 'Worker.ErrorRate'/);
+  });
+
+  test('alarms: { enabled: false } creates none', () => {
+    const { api, template } = build({ worker, alarms: { enabled: false } });
+    expect(api.alarms).toEqual([]);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+  });
+
+  test('grantSubmit allows execute-api:Invoke on POST /jobs only, grantRead on GET /jobs/* only', () => {
     const stack = new Stack();
     const api = new AsyncHttpApi(stack, 'Reports', { worker });
-    const role = new iam.Role(stack, 'Client', { assumedBy: new iam.AccountRootPrincipal() });
-    api.grantInvoke(role);
+    const submitter = new iam.Role(stack, 'Submitter', { assumedBy: new iam.AccountRootPrincipal() });
+    const reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
+    api.grantSubmit(submitter);
+    api.grantRead(reader);
     const template = Template.fromStack(stack);
+    const arn = (route: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':', stack.resolve(api.httpApi.apiId), `/$default/${route}`]],
+    });
     template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [stack.resolve(role.roleName)],
-      PolicyDocument: {
-        Statement: [{
-          Action: 'execute-api:Invoke',
-          Effect: 'Allow',
-          Resource: [
-            Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':execute-api:', '/$default/POST/jobs'])] }),
-            Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['/$default/GET/jobs/*'])] }),
-          ],
-        }],
-      },
+      Roles: [stack.resolve(submitter.roleName)],
+      PolicyDocument: { Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: arn('POST/jobs') }] },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [stack.resolve(reader.roleName)],
+      PolicyDocument: { Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: arn('GET/jobs/*') }] },
+    });
+  });
+
+  test('grants fail on an API that IAM does not authorize', () => {
+    const { stack, api } = build({ worker, authorization: ApiAuthorization.jwt({ issuer: 'https://issuer.example.com', audience: ['jobs'] }) });
+    const role = new iam.Role(stack, 'Client', { assumedBy: new iam.AccountRootPrincipal() });
+    expect(() => api.grantSubmit(role)).toThrow(/grantSubmit: the API's authorization is jwt, where IAM policies do not decide who may call it/);
+    expect(() => api.grantRead(role)).toThrow(/grantRead: the API's authorization is jwt/);
+  });
+
+  test('metrics: jobs waiting, oldest job age, dead-lettered jobs, worker errors, 5xx', () => {
+    const { stack, api } = build();
+    const dims = (m: any) => stack.resolve(m.dimensions);
+    expect(api.metricJobsWaiting()).toMatchObject({ namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', statistic: 'Maximum' });
+    expect(dims(api.metricJobsWaiting())).toEqual({ QueueName: stack.resolve(api.queue.queueName) });
+    expect(api.metricOldestJobAge({ period: Duration.minutes(1) })).toMatchObject({ metricName: 'ApproximateAgeOfOldestMessage', period: Duration.minutes(1) });
+    expect(api.metricDeadLetteredJobs()).toMatchObject({ metricName: 'NumberOfMessagesReceived', statistic: 'Sum' });
+    expect(dims(api.metricDeadLetteredJobs())).toEqual({ QueueName: stack.resolve(api.deadLetterQueue.queueName) });
+    expect(api.metricWorkerErrors()).toMatchObject({ namespace: 'AWS/Lambda', metricName: 'Errors', statistic: 'Sum' });
+    expect(api.metricServerErrors()).toMatchObject({ namespace: 'AWS/ApiGateway', metricName: '5xx', statistic: 'Sum' });
+    expect(dims(api.metricServerErrors())).toEqual({ ApiId: stack.resolve(api.httpApi.apiId), Stage: '$default' });
+  });
+
+  test('the Python reference worker: Handler.fromAsset with the Python runtime, no Node.js options', () => {
+    const { template } = build({
+      worker: Handler.fromAsset(path.join(__dirname, '..', '..', 'examples', 'python-worker'), { runtime: lambda.Runtime.PYTHON_3_14, handler: 'app.handler' }),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Default/Reports: runs jobs from the queue',
+      Runtime: 'python3.14',
+      Handler: 'app.handler',
+      Timeout: 300,
+      Environment: { Variables: Match.objectLike({ MAX_RECEIVE_COUNT: '5', NODE_OPTIONS: Match.absent() }) },
     });
   });
 
@@ -331,30 +481,26 @@ describe('AsyncHttpApi infrastructure', () => {
     const stack = new Stack();
     new AsyncHttpApi(stack, 'Reports', {
       worker,
-      allowUnauthenticatedAccess: true,
-      completionEventBus: new events.EventBus(stack, 'Bus'),
+      authorization: ApiAuthorization.none(),
+      notifications: Notifications.eventBridge(new events.EventBus(stack, 'Bus')),
     });
     expect(nagErrors(stack)).toEqual([]);
   });
 });
 
 describe('AsyncHttpApi validation', () => {
-  test('fails with both worker and workerFunction', () => {
-    const stack = new Stack();
-    const fn = new lambda.Function(stack, 'Fn', { code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_24_X });
-    expect(() => new AsyncHttpApi(stack, 'Reports', { worker, workerFunction: fn })).toThrow(/Default\/Reports: specify either worker or workerFunction, not both/);
-  });
-
-  test('fails with neither worker nor workerFunction', () => {
-    expect(() => build({})).toThrow(/specify one of worker or workerFunction/);
+  test('fails without a worker Handler (e.g. the v0.1 { code, handler } object)', () => {
+    expect(() => build({ worker: { code, handler: 'index.handler' } as any })).toThrow(/worker must be a Handler: Handler.fromAsset\(path, \{ handler \}\)/);
+    expect(() => build({})).toThrow(/worker must be a Handler/);
   });
 
   test('fails for maxPayloadBytes above the SQS-derived maximum', () => {
     expect(() => build({ worker, maxPayloadBytes: 300_000 })).toThrow(/maxPayloadBytes must be an integer between 1 and 261120, got 300000/);
   });
 
-  test('fails for a jobTtl under an hour', () => {
+  test('fails for a jobTtl under an hour, or not in whole seconds', () => {
     expect(() => build({ worker, jobTtl: Duration.minutes(5) })).toThrow(/jobTtl must be between 1 hour and 365 days, got 5 minutes/);
+    expect(() => build({ worker, jobTtl: Duration.millis(7_200_500) })).toThrow(/jobTtl must be a whole number of seconds between 1 hour and 365 days/);
   });
 
   test('fails for a request schema too large for the environment', () => {
@@ -363,16 +509,44 @@ describe('AsyncHttpApi validation', () => {
     expect(() => build({ worker, requestSchema })).toThrow(new RegExp(`requestSchema must be at most 3072 bytes as JSON .* got ${bytes}$`));
   });
 
-  test('fails for an authorizer together with allowUnauthenticatedAccess', () => {
-    const authorizer = new apigwv2Authorizers.HttpIamAuthorizer();
-    expect(() => build({ worker, authorizer, allowUnauthenticatedAccess: true })).toThrow(/specify either authorizer or allowUnauthenticatedAccess, not both/);
+  test('fails for a request schema that is not a valid JSON Schema, naming the JSON path of the error', () => {
+    expect(() => build({ worker, requestSchema: { type: 'object', properties: { name: { type: 'objekt' } } } }))
+      .toThrow(/requestSchema is not a valid JSON Schema \(draft 2020-12\): requestSchema\/properties\/name\/type is "objekt": Instance does not match any of \["array","boolean","integer","null","number","object","string"\]/);
+    expect(() => build({ worker, requestSchema: { type: 'object', required: 'name' } })).toThrow(/requestSchema\/required is "name": Instance type "string" is invalid. Expected "array"/);
+    expect(() => build({ worker, requestSchema: { type: 'array', items: { type: 'string', minLength: -1 } } })).toThrow(/requestSchema\/items\/minLength is -1: -1 is less than 0/);
   });
 
-  test('fails for batchSize above 10', () => {
-    expect(() => build({ worker, batchSize: 11 })).toThrow(/batchSize must be an integer between 1 and 10, got 11/);
+  test('fails for a request schema whose $ref resolves to nothing', () => {
+    expect(() => build({ worker, requestSchema: { type: 'object', properties: { name: { $ref: '#/$defs/missing' } } } }))
+      .toThrow(/requestSchema has \$ref that resolve to no schema .*: requestSchema\/properties\/name\/\$ref: '#\/\$defs\/missing'/);
   });
 
-  test('fails for a worker timeout over 15 minutes', () => {
-    expect(() => build({ worker: { ...worker, timeout: Duration.minutes(20) } })).toThrow(/consumerTimeout must be between 1 second and 15 minutes, got 20 minutes/);
+  test('accepts 2020-12 schemas with $defs, $ref, prefixItems and unevaluatedProperties, and leaves the given object unchanged', () => {
+    const requestSchema = {
+      $defs: { sku: { type: 'string', pattern: '^[a-z]+$' } },
+      type: 'object',
+      properties: { sku: { $ref: '#/$defs/sku' }, pair: { type: 'array', prefixItems: [{ type: 'string' }, { type: 'number' }], items: false } },
+      unevaluatedProperties: false,
+    };
+    const before = JSON.stringify(requestSchema);
+    const { template } = build({ worker, requestSchema });
+    expect(JSON.stringify(requestSchema)).toBe(before);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ REQUEST_SCHEMA: before }) } });
+  });
+
+  test('batchSize above 10 needs maxBatchingWindow (the shared consumer validation, naming the prop)', () => {
+    expect(() => build({ worker, batchSize: 11 })).toThrow(/batchSize above 10 \(got 11\) needs maxBatchingWindow/);
+    expect(() => build({ worker, batchSize: 0 })).toThrow(/batchSize must be an integer between 1 and 10000, got 0/);
+    expect(() => build({ worker, maxConcurrency: 1 })).toThrow(/maxConcurrency must be an integer between 2 and 1000, got 1/);
+    expect(() => build({ worker, maxBatchingWindow: Duration.millis(1500) })).toThrow(/maxBatchingWindow must be a whole number of seconds/);
+    const { template } = build({ worker, batchSize: 50, maxBatchingWindow: Duration.seconds(10) });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 50, MaximumBatchingWindowInSeconds: 10 });
+  });
+
+  test('fails for a worker timeout over 15 minutes, or not in whole seconds, naming worker.timeout', () => {
+    expect(() => build({ worker: Handler.fromCode(code, { handler: 'index.handler', timeout: Duration.minutes(20) }) }))
+      .toThrow(/worker.timeout must be between 1 second and 15 minutes, got 20 minutes/);
+    expect(() => build({ worker: Handler.fromCode(code, { handler: 'index.handler', timeout: Duration.millis(1500) }) }))
+      .toThrow(/worker.timeout must be a whole number of seconds/);
   });
 });

@@ -1,10 +1,12 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { FunctionInvocation, JobSchedule, ProxiedDatabase, SagaOrchestrator, ScheduledJob, ServerlessFunction } from '../../src';
+import { FunctionInvocation, Handler, JobSchedule, ProxiedDatabase, ProxiedDatabaseForClusterProps, ProxiedDatabaseProps, SagaOrchestrator, ScheduledJob, ServerlessFunction } from '../../src';
 import { nagErrors } from '../helpers/nag';
 
 const code = lambda.Code.fromInline('exports.handler = async () => {}');
@@ -95,15 +97,35 @@ describe('ProxiedDatabase', () => {
       securityGroups: [],
       engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }),
     });
-    const db = ProxiedDatabase.fromCluster(stack, 'Orders', { cluster, vpc });
+    const db = ProxiedDatabase.forCluster(stack, 'Orders', { cluster, vpc });
     const fn = new ServerlessFunction(stack, 'Worker', { code, handler: 'index.handler', invocation: FunctionInvocation.QUEUE, vpc });
     expect(() => db.grantConnect(fn, 'reports')).toThrow(/cluster Db\/Imported has no clusterResourceIdentifier; import it with clusterResourceIdentifier/);
   });
 
-  test('fails when secret is given without cluster', () => {
+  test('the constructor rejects v0.1\'s cluster and secret props, pointing at forCluster', () => {
     const { stack, vpc, vpcSubnets } = setup();
     const other = new rds.DatabaseCluster(stack, 'Other', { engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }), writer: rds.ClusterInstance.serverlessV2('Writer'), vpc, vpcSubnets });
-    expect(() => new ProxiedDatabase(stack, 'Orders', { vpc, secret: other.secret! })).toThrow(/secret is only for an existing cluster \(give cluster too\)/);
+    const v01 = { vpc, cluster: other, secret: other.secret! } as unknown as ProxiedDatabaseProps;
+    expect(() => new ProxiedDatabase(stack, 'Orders', v01))
+      .toThrow(/cluster and secret are not a prop of the constructor, which creates a new cluster: front an existing cluster with ProxiedDatabase.forCluster\(scope, id, \{ cluster, vpc, secret\? \}\)/);
+  });
+
+  test('forCluster rejects the props that shape a new cluster, naming them', () => {
+    const { stack, vpc, vpcSubnets } = setup();
+    const cluster = new rds.DatabaseCluster(stack, 'Legacy', { engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }), writer: rds.ClusterInstance.serverlessV2('Writer'), vpc, vpcSubnets });
+    const props = { cluster, vpc, maxCapacity: 8, deletionProtection: false } as unknown as ProxiedDatabaseForClusterProps;
+    expect(() => ProxiedDatabase.forCluster(stack, 'Orders', props))
+      .toThrow(/maxCapacity, deletionProtection shape a cluster the construct creates and cannot apply to the existing cluster given to forCluster/);
+  });
+
+  test('forCluster rejects a MySQL cluster, and an imported cluster without engine, with what is supported', () => {
+    const { stack, vpc, vpcSubnets } = setup();
+    const mysql = new rds.DatabaseCluster(stack, 'MySql', { engine: rds.DatabaseClusterEngine.auroraMysql({ version: rds.AuroraMysqlEngineVersion.VER_3_08_0 }), writer: rds.ClusterInstance.serverlessV2('Writer'), vpc, vpcSubnets });
+    expect(() => ProxiedDatabase.forCluster(stack, 'Orders', { cluster: mysql, vpc }))
+      .toThrow(/cluster Db\/MySql is a MYSQL cluster; ProxiedDatabase supports Aurora PostgreSQL only \(engine family POSTGRESQL\)/);
+    const imported = rds.DatabaseCluster.fromDatabaseClusterAttributes(stack, 'NoEngine', { clusterIdentifier: 'legacy', clusterResourceIdentifier: 'cluster-ABC' });
+    expect(() => ProxiedDatabase.forCluster(stack, 'Imported', { cluster: imported, vpc }))
+      .toThrow(/cluster Db\/NoEngine has no engine: import it with engine: rds.DatabaseClusterEngine.auroraPostgres\(\{ version \}\)/);
   });
 
   test('the proxy target group depends on the writer instance (aws/aws-cdk#31304)', () => {
@@ -136,7 +158,7 @@ describe('ProxiedDatabase', () => {
     });
   });
 
-  test('fromCluster fronts an existing cluster with the proxy', () => {
+  test('forCluster fronts an existing cluster with the proxy: port from the engine, no cluster alarm, the proxy alarm', () => {
     const { stack, vpc, vpcSubnets } = setup();
     const cluster = new rds.DatabaseCluster(stack, 'Legacy', {
       engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }),
@@ -144,20 +166,22 @@ describe('ProxiedDatabase', () => {
       vpc,
       vpcSubnets,
     });
-    const db = ProxiedDatabase.fromCluster(stack, 'Orders', { cluster, vpc, secret: cluster.secret!, vpcSubnets });
+    const db = ProxiedDatabase.forCluster(stack, 'Orders', { cluster, vpc, secret: cluster.secret!, vpcSubnets });
     expect(db.cluster).toBe(cluster);
     expect(db.secret).toBe(cluster.secret);
+    expect(db.port).toBe(5432);
     Template.fromStack(stack).resourceCountIs('AWS::RDS::DBCluster', 1);
     Template.fromStack(stack).resourceCountIs('AWS::RDS::DBProxy', 1);
+    expect(db.alarms.map((a) => stack.resolve((a.node.defaultChild as cloudwatch.CfnAlarm).metricName))).toEqual(['DatabaseConnectionsBorrowLatency']);
   });
 
   test('ScheduledJob and SagaOrchestrator put their user-code functions in the VPC and grant them the proxy', () => {
     const { stack, vpc, vpcSubnets } = setup();
     const database = new ProxiedDatabase(stack, 'Orders', { vpc, vpcSubnets });
-    const job = new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handler: { code, handler: 'index.handler' }, database, databaseSubnets: vpcSubnets });
-    const saga = new SagaOrchestrator(stack, 'Saga', { steps: [{ name: 'Reserve', action: { code, handler: 'index.handler' } }], database, databaseSubnets: vpcSubnets });
+    const job = new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handler: Handler.fromCode(code, { handler: 'index.handler' }), database, databaseSubnets: vpcSubnets });
+    const saga = new SagaOrchestrator(stack, 'Saga', { steps: [{ name: 'Reserve', action: Handler.fromCode(code, { handler: 'index.handler' }) }], database, databaseSubnets: vpcSubnets });
     const template = Template.fromStack(stack);
-    for (const fn of [job.handlerFunction as lambda.Function, saga.step('Reserve').action as lambda.Function]) {
+    for (const fn of [job.handlerFunction!, saga.step('Reserve').actionFunction]) {
       template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 5432, SourceSecurityGroupId: stack.resolve(fn.connections.securityGroups[0].securityGroupId) });
     }
   });
@@ -198,4 +222,49 @@ describe('ProxiedDatabase', () => {
     expect(deep.proxy).toBeDefined();
   });
 
+  test('alarms: Cluster.CapacityUtilization (ACUUtilization >= 90% for 3 five-minute periods) and Proxy.BorrowLatency (>= 500 ms average for 3 periods), to the topic', () => {
+    // GIVEN
+    const { stack, vpc, vpcSubnets } = setup();
+    const topic = new sns.Topic(stack, 'Alarms');
+    // WHEN
+    const db = new ProxiedDatabase(stack, 'Orders', { vpc, vpcSubnets, alarms: { topic } });
+    // THEN
+    const template = Template.fromStack(stack);
+    expect(db.alarms).toHaveLength(2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/RDS',
+      MetricName: 'ACUUtilization',
+      Statistic: 'Average',
+      Period: 300,
+      Threshold: 90,
+      EvaluationPeriods: 3,
+      Dimensions: [{ Name: 'DBClusterIdentifier', Value: stack.resolve(db.cluster.clusterIdentifier) }],
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [stack.resolve(topic.topicArn)],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/RDS',
+      MetricName: 'DatabaseConnectionsBorrowLatency',
+      Statistic: 'Average',
+      Period: 300,
+      Threshold: 500000,
+      EvaluationPeriods: 3,
+      Dimensions: [{ Name: 'ProxyName', Value: stack.resolve(db.proxy.dbProxyName) }],
+    });
+  });
+
+  test('alarm overrides by name; an unknown name fails synth listing the names; metrics for connections', () => {
+    const { stack, vpc, vpcSubnets } = setup();
+    const db = new ProxiedDatabase(stack, 'Orders', { vpc, vpcSubnets, alarms: { overrides: { 'Proxy.BorrowLatency': { threshold: 100000 }, 'Cluster.CapacityUtilization': { enabled: false } } } });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'DatabaseConnectionsBorrowLatency', Threshold: 100000 });
+    expect(db.metricClientConnections().metricName).toBe('ClientConnections');
+    expect(db.metricDatabaseConnections().metricName).toBe('DatabaseConnections');
+    const other = setup();
+    new ProxiedDatabase(other.stack, 'Orders', { vpc: other.vpc, vpcSubnets: other.vpcSubnets, alarms: { overrides: { 'Cluster.Capacity': { threshold: 80 } } } });
+    expect(() => Template.fromStack(other.stack))
+      .toThrow(/alarms.overrides names 'Cluster.Capacity', which this construct does not have; its alarms are 'Cluster.CapacityUtilization', 'Proxy.BorrowLatency'/);
+  });
 });

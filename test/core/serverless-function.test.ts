@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { FileProcessingPipeline, FunctionInvocation, ServerlessFunction } from '../../src';
+import { FileProcessingPipeline, FunctionInvocation, Handler, ServerlessFunction } from '../../src';
 import { nagErrors } from '../helpers/nag';
 
 const code = lambda.Code.fromInline('exports.handler = async () => {}');
@@ -321,7 +321,7 @@ describe('ServerlessFunction defaults', () => {
     let scope: Construct = stack;
     for (let i = 0; i < 6; i++) scope = new Construct(scope, `Department${i}WithAVeryLongDescriptiveConstructIdentifier`);
     // WHEN
-    new FileProcessingPipeline(scope, 'Thumbnails', { processor: { code, handler: 'index.handler' } });
+    new FileProcessingPipeline(scope, 'Thumbnails', { processor: Handler.fromCode(code, { handler: 'index.handler' }) });
     // THEN
     const descriptions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map((r) => r.Properties.Description).filter(Boolean);
     expect(descriptions).toContainEqual(expect.stringMatching(/^….*Identifier\/Thumbnails: processes uploads$/));

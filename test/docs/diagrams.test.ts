@@ -41,6 +41,7 @@ describe('pattern diagrams', () => {
   test('every pattern has a page', () => {
     expect([...renderDiagrams().keys()].sort()).toEqual([
       'async-http-api', 'fan-out', 'file-processing-pipeline', 'saga-orchestrator', 'scheduled-job', 'serverless-rest-api', 'static-site',
+      'table-change-handler',
     ]);
     for (const slug of renderDiagrams().keys()) {
       expect(fs.existsSync(path.join(__dirname, '..', '..', 'docs', 'patterns', `${slug}.md`))).toBe(true);

@@ -41,3 +41,20 @@ test('the pinned aws-cdk CLI lists every stack of the assembly without AWS crede
   // THEN
   expect(listed.sort()).toEqual(assembly.stacks.map((s) => s.stackName).sort());
 });
+
+test('the thumbnailer (Handler.fromEntry, nodeModules sharp) ships sharp built for Linux arm64 only', () => {
+  // GIVEN the processor function of the Thumbnails pipeline and its asset folder in the assembly
+  const stack = assembly.getStackByName('FileProcessingPipelineExample');
+  const fn = Object.entries<any>(stack.template.Resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('ThumbnailsProcessor'))![1];
+  expect(fn.Properties.Architectures).toEqual(['arm64']);
+  const assetPath = `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`;
+  const modules = path.join(outdir, assetPath, 'node_modules', '@img');
+  // THEN the native packages are the arm64 Linux ones, and the addon is an AArch64 ELF file
+  const packages = fs.readdirSync(modules).sort();
+  expect(packages).toEqual(expect.arrayContaining(['sharp-libvips-linux-arm64', 'sharp-linux-arm64']));
+  expect(packages.filter((p) => /x64|darwin|win32|musl|wasm/.test(p))).toEqual([]);
+  const addon = fs.readdirSync(path.join(modules, 'sharp-linux-arm64', 'lib')).find((f) => f.endsWith('.node'))!;
+  const header = fs.readFileSync(path.join(modules, 'sharp-linux-arm64', 'lib', addon)).subarray(0, 20);
+  expect(header.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+  expect(header.readUInt16LE(18)).toBe(183); // e_machine EM_AARCH64
+});

@@ -8,7 +8,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { AsyncHttpApi, FanOut, GuardrailRule, GuardrailSeverity, ServerlessDefaults, ServerlessGuardrails, ServerlessGuardrailsProps } from '../../src';
+import { AsyncHttpApi, FanOut, GuardrailRule, GuardrailSeverity, Handler, ServerlessDefaults, ServerlessGuardrails, ServerlessGuardrailsProps } from '../../src';
 
 const code = lambda.Code.fromInline('exports.handler = async () => {}');
 
@@ -108,8 +108,8 @@ describe('ServerlessGuardrails on plain aws-cdk-lib', () => {
 describe('ServerlessGuardrails on this library', () => {
   test('stacks built with the patterns are clean', () => {
     const annotations = guarded((stack) => {
-      new AsyncHttpApi(stack, 'Jobs', { worker: { code, handler: 'index.handler' } });
-      new FanOut(stack, 'Orders', { consumers: [{ name: 'inventory', handler: { code, handler: 'index.handler' } }] });
+      new AsyncHttpApi(stack, 'Jobs', { worker: Handler.fromCode(code, { handler: 'index.handler' }) });
+      new FanOut(stack, 'Orders', { consumers: [{ name: 'inventory', handler: Handler.fromCode(code, { handler: 'index.handler' }) }] });
     });
     expect(errorsOf(annotations)).toEqual([]);
   });
@@ -162,7 +162,7 @@ describe('ServerlessDefaults', () => {
   });
 
   test('leaves ServerlessFunctions (already with the defaults) alone', () => {
-    const template = withDefaults((stack) => new AsyncHttpApi(stack, 'Jobs', { worker: { code, handler: 'index.handler' } }));
+    const template = withDefaults((stack) => new AsyncHttpApi(stack, 'Jobs', { worker: Handler.fromCode(code, { handler: 'index.handler' }) }));
     // worker, submit, status and dead-letter functions + the access logs: no extra log group added
     template.resourceCountIs('AWS::Logs::LogGroup', 5);
   });

@@ -48,6 +48,13 @@ describe('the command line', () => {
       .toEqual({ assemblyDir: 'out', stacks: ['A', 'B'], port: 8080, logs: true });
   });
 
+  test('takes --iam enforce|off, and fails for any other value', () => {
+    expect(parseArguments(['--iam', 'off']).iam).toBe('off');
+    expect(parseArguments(['--iam=enforce']).iam).toBe('enforce');
+    expect(parseArguments([]).iam).toBeUndefined();
+    expect(() => parseArguments(['--iam', 'audit'])).toThrow('--iam must be enforce or off, got audit');
+  });
+
   test('defaults the assembly folder to cdk.out', () => {
     expect(parseArguments([])).toEqual({ assemblyDir: 'cdk.out', stacks: [], port: undefined, logs: false });
   });
@@ -73,5 +80,13 @@ describe('the cdk-serverless-patterns-local command', () => {
     const result = run(tinyAssembly(), '--stack', 'Nope');
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^cdk-serverless-patterns-local: no stack named Nope in .*; stacks: Api\n$/);
+  });
+});
+
+describe('the local package', () => {
+  test('does not depend on the IAM simulator (AGPL-3.0): it is loaded at run time when the user installed it', () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'packages', 'local', 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    const declared = ['dependencies', 'peerDependencies', 'optionalDependencies', 'bundleDependencies'].flatMap((field) => Object.keys(manifest[field] ?? {}));
+    expect(declared.filter((name) => name.startsWith('@cloud-copilot/'))).toEqual([]);
   });
 });

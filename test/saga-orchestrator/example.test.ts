@@ -34,8 +34,8 @@ beforeAll(() => {
       calls.push(state);
       return code[state].handler(input);
     };
-    handlers[localFunctionArn(step.action)] = wrap(step.name);
-    if (step.compensation) handlers[localFunctionArn(step.compensation)] = wrap(`Compensate-${step.name}`);
+    handlers[localFunctionArn(step.actionFunction)] = wrap(step.name);
+    if (step.compensationFunction) handlers[localFunctionArn(step.compensationFunction)] = wrap(`Compensate-${step.name}`);
   }
   handlers['arn:aws:states:::aws-sdk:cloudwatch:putMetricData'] = async () => ({});
 });

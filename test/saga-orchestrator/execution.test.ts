@@ -7,7 +7,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AslDefinition, localFunctionArn, LocalHandler, namedError, runLocally, synthesizedDefinition } from './asl';
-import { SagaOrchestrator, SagaOrchestratorProps } from '../../src';
+import { Handler, SagaOrchestrator, SagaOrchestratorProps } from '../../src';
 
 const METRIC_TASK = 'arn:aws:states:::aws-sdk:cloudwatch:putMetricData';
 
@@ -30,14 +30,14 @@ class SagaUnderTest {
 
   constructor(public readonly specs: StepSpec[], props: Partial<SagaOrchestratorProps> = {}) {
     const stack = new Stack(new App(), 'Stack');
-    const code = (name: string) => ({ code: lambda.Code.fromInline(`// ${name}`), handler: 'index.handler' });
+    const code = (name: string) => Handler.fromCode(lambda.Code.fromInline(`// ${name}`), { handler: 'index.handler' });
     const saga = new SagaOrchestrator(stack, 'Saga', {
       ...props,
       steps: specs.map((s) => ({ name: s.name, action: code(s.name), compensation: s.compensated ? code(`undo ${s.name}`) : undefined })),
     });
     for (const s of specs) {
-      this.arns[`action:${s.name}`] = localFunctionArn(saga.step(s.name).action);
-      if (s.compensated) this.arns[`compensate:${s.name}`] = localFunctionArn(saga.step(s.name).compensation!);
+      this.arns[`action:${s.name}`] = localFunctionArn(saga.step(s.name).actionFunction);
+      if (s.compensated) this.arns[`compensate:${s.name}`] = localFunctionArn(saga.step(s.name).compensationFunction!);
     }
     // Taken from the template: what would be deployed.
     this.definition = synthesizedDefinition(saga);

@@ -12,7 +12,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as LocalStepFunctions from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
-import { JobSchedule, ScheduledJob } from '../../src';
+import { Handler, JobSchedule, ScheduledJob } from '../../src';
 import { RunningEmulator, startDynalite, uniqueName } from '../helpers/emulators';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -21,11 +21,11 @@ const { StateMachine } = require('aws-local-stepfunctions') as typeof LocalStepF
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 const code = lambda.Code.fromInline('exports.handler = async () => {}');
 
-function overlapJob(props: { handlerFunction?: lambda.IFunction } = {}) {
+function overlapJob() {
   const stack = new Stack(undefined, 'Jobs', { env: { account: '123456789012', region: 'eu-west-1' } });
   const job = new ScheduledJob(stack, 'Nightly', {
     schedule: JobSchedule.rate(Duration.hours(1)),
-    ...(props.handlerFunction ? { handlerFunction: props.handlerFunction } : { handler: { code, handler: 'index.handler', timeout: Duration.minutes(10) } }),
+    handler: Handler.fromCode(code, { handler: 'index.handler', timeout: Duration.minutes(10) }),
     payload: { report: 'daily' },
     preventOverlap: true,
   });
@@ -66,12 +66,12 @@ describe('preventOverlap: synthesized', () => {
 
   test('works with an existing function too, and fails with a state machine target', () => {
     const stack = new Stack();
-    const fn = lambda.Function.fromFunctionAttributes(stack, 'Fn', { functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:cleanup', sameEnvironment: true });
-    const job = new ScheduledJob(stack, 'A', { schedule: JobSchedule.rate(Duration.hours(1)), handlerFunction: fn, preventOverlap: true });
+    const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code });
+    const job = new ScheduledJob(stack, 'A', { schedule: JobSchedule.rate(Duration.hours(1)), handler: Handler.fromFunction(fn), preventOverlap: true });
     expect(job.lockStateMachine).toBeDefined();
     const machine = new sfn.StateMachine(stack, 'Sm', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'P')) });
     expect(() => new ScheduledJob(stack, 'B', { schedule: JobSchedule.rate(Duration.hours(1)), stateMachine: machine, preventOverlap: true }))
-      .toThrow(/preventOverlap runs a function \(handler or handlerFunction\) under a lock; with a stateMachine, check for running executions in the workflow/);
+      .toThrow(/preventOverlap runs the handler function under a lock; with a stateMachine, check for running executions in the workflow/);
   });
 });
 

@@ -1,14 +1,26 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { JobSchedule, ScheduledJob, ScheduledJobProps, ServerlessFunction } from '../../src';
+import { Handler, JobSchedule, ProxiedDatabase, ScheduledJob, ScheduledJobProps, ServerlessFunction } from '../../src';
 import { nagErrors } from '../helpers/nag';
 
 const code = lambda.Code.fromInline('exports.handler = async () => {}');
-const handler = { code, handler: 'index.handler' };
-const existingArn = 'arn:aws:lambda:eu-west-1:123456789012:function:report';
+const handler = Handler.fromCode(code, { handler: 'index.handler' });
+
+/** A function of the app, as a user would pass it to Handler.fromFunction. */
+function existingFunction(stack: Stack, props: Partial<lambda.FunctionProps> = {}): lambda.Function {
+  return new lambda.Function(stack, 'Report', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code, timeout: Duration.minutes(2), ...props });
+}
+
+/** The names of the alarms created, from their construct paths (`<Part>.<Alarm>` is in the description). */
+function alarmIds(j: ScheduledJob): string[] {
+  return j.alarms.map((a) => a.node.path.split('/').slice(2).join('/')).sort();
+}
 
 function job(props: Partial<ScheduledJobProps> = {}): { stack: Stack; job: ScheduledJob; template: Template } {
   const stack = new Stack(new App(), 'Stack');
@@ -19,7 +31,7 @@ function job(props: Partial<ScheduledJobProps> = {}): { stack: Stack; job: Sched
 describe('the schedule', () => {
   test('uses EventBridge Scheduler with the cron expression and time zone, not an EventBridge rule', () => {
     // GIVEN / WHEN
-    const { template } = job({ timeZone: 'Europe/Paris' });
+    const { template } = job({ timeZone: TimeZone.EUROPE_PARIS });
     // THEN
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(0 2 * * ? *)',
@@ -101,7 +113,7 @@ describe('the schedule', () => {
   });
 
   test('renders a one-time schedule as the wall-clock time of its time zone', () => {
-    const { template } = job({ schedule: JobSchedule.at(new Date('2027-03-01T09:30:00Z')), timeZone: 'Europe/Paris' });
+    const { template } = job({ schedule: JobSchedule.at(new Date('2027-03-01T09:30:00Z')), timeZone: TimeZone.EUROPE_PARIS });
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'at(2027-03-01T10:30:00)',
       ScheduleExpressionTimezone: 'Europe/Paris',
@@ -114,7 +126,7 @@ describe('the schedule', () => {
   });
 
   test('warns that a time zone has no effect on a rate schedule', () => {
-    const { stack } = job({ schedule: JobSchedule.rate(Duration.minutes(5)), timeZone: 'Europe/Paris' });
+    const { stack } = job({ schedule: JobSchedule.rate(Duration.minutes(5)), timeZone: TimeZone.EUROPE_PARIS });
     Annotations.fromStack(stack).hasWarning('/Stack/Nightly', Match.stringLikeRegexp('has no effect on the rate schedule'));
   });
 });
@@ -184,28 +196,42 @@ describe('validation', () => {
     expect(() => job({ schedule: JobSchedule.at(new Date('not a date')) })).toThrow(/JobSchedule.at\(\) needs a valid date/);
   });
 
-  test.each(['Europe/Pariss', 'CEST', '+01:00', 'Mars/Olympus_Mons', ''])('fails for the time zone %j, which is not an IANA name', (timeZone) => {
-    expect(() => job({ timeZone })).toThrow(new RegExp(`timeZone must be an IANA time zone name such as 'Europe/Paris' or 'UTC', got '${timeZone.replace('+', '\\+')}'`));
+  test.each(['Europe/Pariss', 'CEST', '+01:00', 'Mars/Olympus_Mons', ''])('fails for TimeZone.of(%j), which is not an IANA name', (name) => {
+    expect(() => job({ timeZone: TimeZone.of(name) }))
+      .toThrow(new RegExp(`timeZone must be an IANA time zone such as TimeZone.EUROPE_PARIS or TimeZone.of\\('UTC'\\), got '${name.replace('+', '\\+')}'`));
   });
 
-  test.each(['UTC', 'America/Argentina/Buenos_Aires', 'Asia/Kolkata', 'Etc/GMT+2'])('accepts the IANA time zone %s', (timeZone) => {
+  test.each([TimeZone.of('UTC'), TimeZone.AMERICA_ARGENTINA_BUENOS_AIRES, TimeZone.ASIA_KOLKATA, TimeZone.ETC_GMT_PLUS_2])('accepts the IANA time zone %o', (timeZone) => {
     expect(() => job({ timeZone })).not.toThrow();
   });
 
-  test('fails for a handler timeout over 15 minutes and points to a state machine', () => {
-    expect(() => job({ handler: { ...handler, timeout: Duration.minutes(16) } }))
-      .toThrow(/handler.timeout must be at most 15 minutes \(Lambda's limit\), got 16 minutes; for longer work pass a stateMachine/);
+  test('fails for a handler timeout over 15 minutes, naming the prop', () => {
+    expect(() => job({ handler: Handler.fromCode(code, { handler: 'index.handler', timeout: Duration.minutes(16) }) }))
+      .toThrow(/Stack\/Nightly: handler.timeout must be between 1 second and 15 minutes, got 16 minutes/);
   });
 
   test('fails without a target', () => {
-    expect(() => job({ handler: undefined })).toThrow(/specify exactly one of handler, handlerFunction or stateMachine as the job's target, got 0/);
+    expect(() => job({ handler: undefined })).toThrow(/Stack\/Nightly: the job needs a target: give handler \(a Handler, e.g. Handler.fromAsset\(.*\)\) or stateMachine/);
   });
 
   test('fails with two targets', () => {
     const stack = new Stack();
-    const fn = lambda.Function.fromFunctionArn(stack, 'Fn', existingArn);
-    expect(() => new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handler, handlerFunction: fn }))
-      .toThrow(/specify exactly one of handler, handlerFunction or stateMachine as the job's target, got 2/);
+    const machine = new sfn.StateMachine(stack, 'Report', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Work')) });
+    expect(() => new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handler, stateMachine: machine }))
+      .toThrow(/the job's target is either handler or stateMachine, got both: remove one/);
+  });
+
+  test('fails for a database with a state machine target, which runs no function of the job', () => {
+    const stack = new Stack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    const database = new ProxiedDatabase(stack, 'Db', { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+    const machine = new sfn.StateMachine(stack, 'Report', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Work')) });
+    expect(() => new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), stateMachine: machine, database }))
+      .toThrow(/database would be ignored: the job starts a stateMachine and runs no function of its own/);
+  });
+
+  test('fails for databaseUser without a database', () => {
+    expect(() => job({ databaseUser: 'reports' })).toThrow(/databaseUser applies only with database, which is not set/);
   });
 
   test('fails for retryAttempts above Scheduler\'s 185', () => {
@@ -227,6 +253,7 @@ describe('the target', () => {
     const { job: j } = job();
     expect(j.handlerFunction).toBeInstanceOf(ServerlessFunction);
     expect((j.handlerFunction as ServerlessFunction).failureQueue).toBeDefined();
+    Template.fromStack(Stack.of(j)).hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2 });
   });
 
   test('has no reserved concurrency unless preventOverlap is set', () => {
@@ -240,17 +267,36 @@ describe('the target', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
   });
 
-  test('can be an existing function, which only the job\'s role may invoke', () => {
+  test('can be an existing function (Handler.fromFunction), which only the job\'s role may invoke', () => {
     const stack = new Stack();
-    const fn = lambda.Function.fromFunctionAttributes(stack, 'Fn', { functionArn: existingArn, sameEnvironment: true });
-    const j = new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handlerFunction: fn });
+    const fn = existingFunction(stack);
+    const j = new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handler: Handler.fromFunction(fn) });
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::Lambda::Function', 0);
-    template.hasResourceProperties('AWS::Scheduler::Schedule', { Target: { Arn: fn.functionArn } });
+    expect(j.handlerFunction).toBe(fn);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { Target: { Arn: stack.resolve(fn.functionArn) } });
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [stack.resolve(j.schedulerRole.roleName)],
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'lambda:InvokeFunction', Resource: [fn.functionArn, `${fn.functionArn}:*`] })]) },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'lambda:InvokeFunction', Resource: [stack.resolve(fn.functionArn), { 'Fn::Join': ['', [stack.resolve(fn.functionArn), ':*']] }] })]) },
     });
+    // Its alarms are the user's: the job adds none on it.
+    expect(alarmIds(j)).toEqual(['DeadLetterQueueAlarm', 'DroppedInvocationsAlarm']);
+  });
+
+  test('an existing function with preventOverlap sizes the lock execution from the function\'s own timeout', () => {
+    const stack = new Stack();
+    const fn = existingFunction(stack, { timeout: Duration.minutes(3) });
+    const j = new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handler: Handler.fromFunction(fn), preventOverlap: true });
+    const id = (stack.resolve(j.lockStateMachine!.stateMachineArn) as { Ref: string }).Ref;
+    const text = JSON.stringify(Template.fromStack(stack).toJSON().Resources[id].Properties.DefinitionString);
+    expect(Number(/TimeoutSeconds\\":(\d+)/.exec(text)?.[1])).toBe(6 * 3600 + 60 + 3 * 180 + 240);
+  });
+
+  test('encrypts the schedule with encryptionKey', () => {
+    const stack = new Stack();
+    const key = new kms.Key(stack, 'Key');
+    new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handler, encryptionKey: key });
+    Template.fromStack(stack).hasResourceProperties('AWS::Scheduler::Schedule', { KmsKeyArn: stack.resolve(key.keyArn) });
   });
 
   test('can be a state machine for work longer than 15 minutes', () => {
@@ -280,8 +326,43 @@ describe('the target', () => {
 });
 
 describe('alarms', () => {
-  test('watch target errors and dropped runs of the job\'s schedule group', () => {
-    const { stack, job: j, template } = job();
+  test('page only on runs that failed for good: the dead-letter queue, dropped runs and the function\'s failed events', () => {
+    const { job: j } = job();
+    expect(alarmIds(j)).toEqual(['DeadLetterQueueAlarm', 'DroppedInvocationsAlarm', 'Handler/FailedEventsAlarm']);
+  });
+
+  test('with preventOverlap: the lock\'s failed executions instead of the function\'s alarms', () => {
+    const { job: j } = job({ preventOverlap: true });
+    expect(alarmIds(j)).toEqual(['DeadLetterQueueAlarm', 'DroppedInvocationsAlarm', 'ExecutionsFailedAlarm']);
+  });
+
+  test('has these names, listed when an override names none of them', () => {
+    expect(() => job({ preventOverlap: true, alarms: { overrides: { 'Handler.Errors': { threshold: 2 } } } }).template)
+      .toThrow(/alarms.overrides names 'Handler.Errors', which this construct does not have; its alarms are 'Handler.Duration', 'Handler.ErrorRate', 'Handler.Throttles', 'OverlapLock.ExecutionsFailed', 'Schedule.DeadLetters', 'Schedule.DroppedInvocations', 'Schedule.TargetErrors'/);
+    expect(() => job({ alarms: { overrides: { Nope: {} } } }).template)
+      .toThrow(/its alarms are 'Handler.Duration', 'Handler.ErrorRate', 'Handler.FailedEvents', 'Schedule.DeadLetters', 'Schedule.DroppedInvocations', 'Schedule.TargetErrors'/);
+  });
+
+  test('off by default can be turned on, and the defaults changed, by name', () => {
+    const { stack, job: j, template } = job({
+      alarms: { overrides: { 'Schedule.TargetErrors': { enabled: true }, 'Handler.ErrorRate': { enabled: true }, 'Schedule.DeadLetters': { threshold: 5 } } },
+    });
+    expect(alarmIds(j)).toEqual(['DeadLetterQueueAlarm', 'DroppedInvocationsAlarm', 'Handler/ErrorRateAlarm', 'Handler/FailedEventsAlarm', 'TargetErrorsAlarm']);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: stack.resolve(j.deadLetterQueue.queueName) }],
+      Threshold: 5,
+    });
+  });
+
+  test('none with alarms.enabled false', () => {
+    const { job: j, template } = job({ alarms: { enabled: false } });
+    expect(j.alarms).toEqual([]);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+  });
+
+  test('watch dropped runs of the job\'s schedule group (and target errors when turned on)', () => {
+    const { stack, job: j, template } = job({ alarms: { overrides: { 'Schedule.TargetErrors': { enabled: true } } } });
     for (const metric of ['TargetErrorCount', 'InvocationDroppedCount']) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/Scheduler',
@@ -301,12 +382,16 @@ describe('alarms', () => {
     });
   });
 
-  test('include the function\'s alarms', () => {
-    const { job: j } = job();
-    expect(j.alarms).toHaveLength(3 + (j.handlerFunction as ServerlessFunction).alarms.length);
+  test('go to the alarm topic', () => {
+    const stack = new Stack();
+    const topic = new sns.Topic(stack, 'Alarms');
+    new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handler, alarms: { topic } });
+    const alarms = Object.values<any>(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(3);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([stack.resolve(topic.topicArn)]);
   });
 
-  test('watch failed, timed-out and aborted executions of a state machine target', () => {
+  test('watch failed, timed-out and aborted executions of a state machine target (StateMachine.ExecutionsFailed)', () => {
     const stack = new Stack();
     const machine = new sfn.StateMachine(stack, 'Report', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Work')) });
     new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), stateMachine: machine });
@@ -315,19 +400,132 @@ describe('alarms', () => {
     expect(alarm).toBeDefined();
     const names = alarm.Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => `${m.MetricStat.Metric.Namespace}/${m.MetricStat.Metric.MetricName}`).sort();
     expect(names).toEqual(['AWS/States/ExecutionsAborted', 'AWS/States/ExecutionsFailed', 'AWS/States/ExecutionsTimedOut']);
+    const other = new Stack();
+    const otherMachine = new sfn.StateMachine(other, 'Report', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(other, 'Work')) });
+    new ScheduledJob(other, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), stateMachine: otherMachine, alarms: { overrides: { 'OverlapLock.ExecutionsFailed': {} } } });
+    expect(() => Template.fromStack(other))
+      .toThrow(/its alarms are 'Schedule.DeadLetters', 'Schedule.DroppedInvocations', 'Schedule.TargetErrors', 'StateMachine.ExecutionsFailed'/);
+  });
+});
+
+describe('metrics', () => {
+  test('metricDeadLetters: the dead-letter queue\'s visible messages', () => {
+    const { stack, job: j } = job();
+    const metric = j.metricDeadLetters();
+    expect(metric.metricName).toBe('ApproximateNumberOfMessagesVisible');
+    expect(stack.resolve(metric.dimensions)).toEqual({ QueueName: stack.resolve(j.deadLetterQueue.queueName) });
+  });
+
+  test('metricFailedRuns: messages sent to the function\'s on-failure queue', () => {
+    const { stack, job: j } = job();
+    const metric = j.metricFailedRuns() as any;
+    expect(metric.metricName).toBe('NumberOfMessagesSent');
+    expect(stack.resolve(metric.dimensions)).toEqual({ QueueName: stack.resolve((j.handlerFunction as ServerlessFunction).failureQueue!.queueName) });
+  });
+
+  test('metricFailedRuns: failed, timed-out and aborted executions of the lock', () => {
+    const { job: j } = job({ preventOverlap: true });
+    const metric = j.metricFailedRuns() as any;
+    expect(metric.expression).toBe('FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)');
+  });
+
+  test('metricFailedRuns: the errors of an existing function', () => {
+    const stack = new Stack();
+    const j = new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handler: Handler.fromFunction(existingFunction(stack)) });
+    expect((j.metricFailedRuns() as any).metricName).toBe('Errors');
+  });
+});
+
+describe('JobSchedule.expression', () => {
+  test('takes an aws-cdk-lib schedule expression and evaluates it in the job\'s time zone', () => {
+    const { template } = job({
+      schedule: JobSchedule.expression(scheduler.ScheduleExpression.cron({ minute: '30', hour: '6', weekDay: 'MON-FRI' })),
+      timeZone: TimeZone.EUROPE_BERLIN,
+    });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(30 6 ? * MON-FRI *)', ScheduleExpressionTimezone: 'Europe/Berlin' });
+  });
+
+  test('keeps the time zone of the expression', () => {
+    const { template } = job({ schedule: JobSchedule.expression(scheduler.ScheduleExpression.cron({ minute: '0', hour: '1', timeZone: TimeZone.ASIA_TOKYO })) });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpressionTimezone: 'Asia/Tokyo' });
+  });
+
+  test('fails when the expression and timeZone name different zones', () => {
+    expect(() => job({ schedule: JobSchedule.expression(scheduler.ScheduleExpression.cron({ minute: '0', timeZone: TimeZone.ASIA_TOKYO })), timeZone: TimeZone.EUROPE_PARIS }))
+      .toThrow(/timeZone is Europe\/Paris but the schedule expression carries its own time zone Asia\/Tokyo: set the zone in one place/);
+  });
+
+  test('takes rate and one-time expressions', () => {
+    expect(JobSchedule.expression(scheduler.ScheduleExpression.rate(Duration.hours(6))).expressionString).toBe('rate(6 hours)');
+    const { template } = job({ schedule: JobSchedule.expression(scheduler.ScheduleExpression.at(new Date('2027-03-01T09:30:00Z'))) });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'at(2027-03-01T09:30:00)' });
+    expect(JobSchedule.expression(scheduler.ScheduleExpression.at(new Date('2027-03-01T09:30:00Z'))).isOneTime).toBe(true);
+  });
+
+  test('fails for a one-time expression with timeZone, which would move the instant', () => {
+    expect(() => job({ schedule: JobSchedule.expression(scheduler.ScheduleExpression.at(new Date('2027-03-01T09:30:00Z'))), timeZone: TimeZone.EUROPE_PARIS }))
+      .toThrow(/one-time expression is written in Etc\/UTC; give its zone to ScheduleExpression.at\(date, zone\) instead of timeZone/);
+  });
+
+  test('validates a cron expression as JobSchedule.cron does', () => {
+    expect(() => job({ schedule: JobSchedule.expression(scheduler.ScheduleExpression.expression('cron(0 25 * * ? *)')) }))
+      .toThrow(/schedule: cron hour must be 0-23 with , - \* \/, got '25'/);
+    expect(() => job({ schedule: JobSchedule.expression(scheduler.ScheduleExpression.expression('cron(0 2 * *)')) }))
+      .toThrow(/JobSchedule.expression\(\) cron needs 6 fields \(minute hour day month weekDay year\), got 4/);
+    expect(() => job({ schedule: JobSchedule.expression(scheduler.ScheduleExpression.expression('every day')) }))
+      .toThrow(/JobSchedule.expression\(\) must be a cron\(...\), rate\(...\) or at\(...\) expression, got 'every day'/);
+  });
+});
+
+describe('database', () => {
+  function withDatabase() {
+    const stack = new Stack(undefined, 'Db', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    const database = new ProxiedDatabase(stack, 'Orders', { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+    return { stack, vpc, database };
+  }
+
+  test('an existing function (Handler.fromFunction) gets the database environment, rds-db:connect and the proxy\'s ingress', () => {
+    const { stack, vpc, database } = withDatabase();
+    const fn = existingFunction(stack, { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+    new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handler: Handler.fromFunction(fn), database, databaseUser: 'reports', preventOverlap: true });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DB_PROXY_ENDPOINT: stack.resolve(database.proxy.endpoint), DB_USER: 'reports', DB_PORT: '5432' }) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [stack.resolve(fn.role!.roleName)],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'rds-db:connect', Resource: Match.anyValue() })]) },
+    });
+    const policy = Object.values<any>(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [stack.resolve(fn.role!.roleName)] } }))[0];
+    expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('/reports');
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 5432, SourceSecurityGroupId: stack.resolve(fn.connections.securityGroups[0].securityGroupId) });
+  });
+
+  test('an existing function outside the database\'s VPC fails, naming it', () => {
+    const { stack, database } = withDatabase();
+    expect(() => new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handler: Handler.fromFunction(existingFunction(stack)), database }))
+      .toThrow(/function Db\/Report is not in a VPC; give it vpc \(the database's VPC\)/);
+  });
+
+  test('databaseSubnets with an existing function fails: its subnets are its own', () => {
+    const { stack, vpc, database } = withDatabase();
+    const fn = existingFunction(stack, { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+    expect(() => new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handler: Handler.fromFunction(fn), database, databaseSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }))
+      .toThrow(/databaseSubnets places the functions the pattern builds, but handler is an existing function/);
   });
 });
 
 describe('cdk-nag', () => {
   test('finds no errors in a job with a function', () => {
-    const { stack } = job({ timeZone: 'Europe/Paris', preventOverlap: true });
+    const { stack } = job({ timeZone: TimeZone.EUROPE_PARIS, preventOverlap: true });
     expect(nagErrors(stack)).toEqual([]);
   });
 
   test('finds no errors in a job with an existing function', () => {
     const stack = new Stack(new App(), 'Stack');
-    const fn = lambda.Function.fromFunctionAttributes(stack, 'Fn', { functionArn: existingArn, sameEnvironment: true });
-    new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handlerFunction: fn });
-    expect(nagErrors(stack)).toEqual([]);
+    new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handler: Handler.fromFunction(existingFunction(stack)) });
+    // The user's own lambda.Function brings its own findings (managed policy, no DLQ...); the job adds none.
+    expect(nagErrors(stack).filter((e) => !e.includes('/Report/') && !e.includes('/Report:'))).toEqual([]);
   });
 });

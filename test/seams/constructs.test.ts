@@ -5,6 +5,7 @@
  */
 import * as path from 'path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -16,8 +17,8 @@ import { uncoveredResources } from './edges';
 import { SeamModel } from './model';
 import { EdgeResult, evaluateModel, failuresOf, formatEdgeTable } from './simulate';
 import {
-  ApiAuthorization, AsyncHttpApi, DeadLetteredQueue, FanOut, FanOutSource, FileProcessingPipeline, FunctionInvocation, Handler, JobSchedule,
-  ProxiedDatabase, SagaOrchestrator, ScheduledJob, ServerlessFunction, ServerlessRestApi, StaticSite,
+  ApiAuthorization, AsyncHttpApi, DeadLetteredQueue, FanOut, FanOutSource, FileProcessingPipeline, FunctionInvocation, Handler, JobSchedule, Notifications,
+  ProxiedDatabase, SagaOrchestrator, ScheduledJob, ServerlessFunction, ServerlessRestApi, StaticSite, TableChangeHandler,
 } from '../../src';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
@@ -39,40 +40,61 @@ const CONFIGURATIONS: Record<string, (stack: Stack) => void> = {
     queue.addConsumer(new ServerlessFunction(stack, 'Consumer', { ...handler, invocation: FunctionInvocation.QUEUE }));
   },
   'AsyncHttpApi': (stack) => {
-    new AsyncHttpApi(stack, 'Jobs', { worker: handler, alarmTopic: alarmTopic(stack) });
+    new AsyncHttpApi(stack, 'Jobs', { worker: Handler.fromCode(code, { handler: 'index.handler' }), alarms: { topic: alarmTopic(stack) } });
   },
-  'AsyncHttpApi with completion notices on a topic and a bus': (stack) => {
+  'AsyncHttpApi with notices on a topic of its own (customer key)': (stack) => {
+    new AsyncHttpApi(stack, 'Jobs', { worker: Handler.fromCode(code, { handler: 'index.handler' }), notifications: Notifications.sns() });
+  },
+  'AsyncHttpApi with notices on a given topic with a customer key': (stack) => {
     new AsyncHttpApi(stack, 'Jobs', {
-      worker: handler,
-      completionTopic: new sns.Topic(stack, 'Done', { masterKey: new kms.Key(stack, 'DoneKey', { enableKeyRotation: true }) }),
-      completionEventBus: new events.EventBus(stack, 'Bus'),
+      worker: Handler.fromCode(code, { handler: 'index.handler' }),
+      notifications: Notifications.sns(new sns.Topic(stack, 'Done', { masterKey: new kms.Key(stack, 'DoneKey', { enableKeyRotation: true }) })),
     });
   },
+  'AsyncHttpApi with notices on a bus': (stack) => {
+    new AsyncHttpApi(stack, 'Jobs', { worker: Handler.fromCode(code, { handler: 'index.handler' }), notifications: Notifications.eventBridge(new events.EventBus(stack, 'Bus')) });
+  },
   'FanOut (SNS)': (stack) => {
-    new FanOut(stack, 'Orders', { consumers: [{ name: 'inventory', handler }], alarmTopic: alarmTopic(stack) });
+    new FanOut(stack, 'Orders', { consumers: [{ name: 'inventory', handler: Handler.fromCode(code, { handler: 'index.handler' }) }], alarms: { topic: alarmTopic(stack) } });
   },
   'FanOut (EventBridge)': (stack) => {
-    new FanOut(stack, 'Orders', { source: FanOutSource.EVENTBRIDGE, consumers: [{ name: 'inventory', handler, eventPattern: { source: ['shop'] } }] });
+    new FanOut(stack, 'Orders', { source: FanOutSource.eventBridge(), consumers: [{ name: 'inventory', handler: Handler.fromCode(code, { handler: 'index.handler' }), eventPattern: { source: ['shop'] } }] });
+  },
+  'FanOut (SNS FIFO, an existing function as consumer)': (stack) => {
+    const fn = new ServerlessFunction(stack, 'Ledger', { code, handler: 'index.handler', invocation: FunctionInvocation.QUEUE });
+    new FanOut(stack, 'Orders', { source: FanOutSource.sns({ fifo: true }), consumers: [{ name: 'ledger', handler: Handler.fromFunction(fn) }] });
+  },
+  'FileProcessingPipeline with notices on the default bus': (stack) => {
+    new FileProcessingPipeline(stack, 'Files', { processor: Handler.fromCode(code, { handler: 'index.handler' }), notifications: Notifications.eventBridge() });
   },
   'FileProcessingPipeline': (stack) => {
-    new FileProcessingPipeline(stack, 'Files', { processor: handler, inputPrefix: 'in/', alarmTopic: alarmTopic(stack) });
+    new FileProcessingPipeline(stack, 'Files', { processor: Handler.fromCode(code, { handler: 'index.handler' }), inputPrefix: 'in/', alarms: { topic: alarmTopic(stack) } });
   },
   'FileProcessingPipeline with notices on EventBridge': (stack) => {
-    new FileProcessingPipeline(stack, 'Files', { processor: handler, notificationEventBus: new events.EventBus(stack, 'Bus') });
+    new FileProcessingPipeline(stack, 'Files', { processor: Handler.fromCode(code, { handler: 'index.handler' }), notifications: Notifications.eventBridge(new events.EventBus(stack, 'Bus')) });
   },
   'FileProcessingPipeline on SSE-KMS input and output buckets': (stack) => {
     const bucket = (id: string) => new s3.Bucket(stack, id, {
       encryption: s3.BucketEncryption.KMS, encryptionKey: new kms.Key(stack, `${id}Key`, { enableKeyRotation: true }), enforceSSL: true,
     });
-    new FileProcessingPipeline(stack, 'Files', { processor: handler, inputBucket: bucket('In'), outputBucket: bucket('Out'), inputPrefix: 'uploads/', outputPrefix: 'results/' });
+    new FileProcessingPipeline(stack, 'Files', { processor: Handler.fromCode(code, { handler: 'index.handler' }), inputBucket: bucket('In'), outputBucket: bucket('Out'), inputPrefix: 'uploads/', outputPrefix: 'results/' });
   },
   'ScheduledJob': (stack) => {
-    new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.cron({ minute: '0', hour: '2' }), handler: { ...handler, timeout: Duration.minutes(1) }, alarmTopic: alarmTopic(stack) });
+    new ScheduledJob(stack, 'Nightly', {
+      schedule: JobSchedule.cron({ minute: '0', hour: '2' }),
+      handler: Handler.fromCode(code, { handler: 'index.handler', timeout: Duration.minutes(1) }),
+      alarms: { topic: alarmTopic(stack) },
+    });
+  },
+  'ScheduledJob (preventOverlap, existing function)': (stack) => {
+    const fn = new lambda.Function(stack, 'Report', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code, timeout: Duration.minutes(1) });
+    new ScheduledJob(stack, 'Nightly', { schedule: JobSchedule.rate(Duration.hours(1)), handler: Handler.fromFunction(fn), preventOverlap: true, alarms: { topic: alarmTopic(stack) } });
   },
   'SagaOrchestrator': (stack) => {
+    const step = Handler.fromCode(code, { handler: 'index.handler' });
     new SagaOrchestrator(stack, 'Trip', {
-      steps: [{ name: 'Reserve', action: handler, compensation: handler }, { name: 'Charge', action: handler }],
-      alarmTopic: alarmTopic(stack),
+      steps: [{ name: 'Reserve', action: step, compensation: step }, { name: 'Charge', action: step }],
+      alarms: { topic: alarmTopic(stack) },
     });
   },
   'StaticSite': (stack) => {
@@ -86,11 +108,22 @@ const CONFIGURATIONS: Record<string, (stack: Stack) => void> = {
       alarms: { topic: alarmTopic(stack) },
     });
   },
+  'TableChangeHandler on a customer-key table, failure queue with a customer key': (stack) => {
+    const table = new dynamodb.Table(stack, 'Users', {
+      partitionKey: { name: 'userId', type: dynamodb.AttributeType.STRING },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: new kms.Key(stack, 'TableKey', { enableKeyRotation: true }),
+    });
+    const fn = () => Handler.fromCode(code, { handler: 'index.handler' });
+    new TableChangeHandler(stack, 'Changes', {
+      table, onInsert: fn(), onExpire: fn(), encryptionKey: new kms.Key(stack, 'FailureKey', { enableKeyRotation: true }), alarms: { topic: alarmTopic(stack) },
+    });
+  },
   'ProxiedDatabase with an AsyncHttpApi worker': (stack) => {
     const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
     const vpcSubnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
-    const database = new ProxiedDatabase(stack, 'Db', { vpc, vpcSubnets });
-    new AsyncHttpApi(stack, 'Reports', { worker: handler, database, databaseSubnets: vpcSubnets, databaseUser: 'reports' });
+    const database = new ProxiedDatabase(stack, 'Db', { vpc, vpcSubnets, alarms: { topic: alarmTopic(stack) } });
+    new AsyncHttpApi(stack, 'Reports', { worker: Handler.fromCode(code, { handler: 'index.handler' }), database, databaseSubnets: vpcSubnets, databaseUser: 'reports' });
   },
 };
 
@@ -133,6 +166,18 @@ test('the ServerlessRestApi has API → function and function → table (and tab
 test('the EventBridge FanOut has rule → queue seams', () => {
   const kinds = results.get('FanOut (EventBridge)')!.map((r) => `${r.edge.kind} ${r.edge.action} ${r.outcome}`);
   expect(kinds).toContain('rule → target sqs:SendMessage Allowed');
+});
+
+test('the TableChangeHandler functions read the stream and send failed batches to the failure queue with its key', () => {
+  const edges = results.get('TableChangeHandler on a customer-key table, failure queue with a customer key')!.map((r) => `${r.edge.kind} ${r.edge.action} ${r.outcome}`);
+  expect(edges).toEqual(expect.arrayContaining([
+    'function ← dynamodb stream dynamodb:GetRecords Allowed',
+    'function ← dynamodb stream dynamodb:GetShardIterator Allowed',
+    'function ← dynamodb stream dynamodb:DescribeStream Allowed',
+    'function ← dynamodb stream dynamodb:ListStreams Allowed',
+    'function → stream on-failure destination sqs:SendMessage Allowed',
+    'function → stream on-failure destination key kms:GenerateDataKey Allowed',
+  ]));
 });
 
 test('the pipeline on SSE-KMS buckets reads the input with kms:Decrypt and writes the output with kms:GenerateDataKey', () => {

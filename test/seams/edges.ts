@@ -114,6 +114,20 @@ export const TABLE_ACCESS: TableAccess[] = [
     actions: ['dynamodb:GetItem'],
     why: 'JobStore.get (GetItem)',
   },
+  {
+    handler: 'TableChangeHandler example welcome e-mail (Powertools idempotency)',
+    tableEnv: 'IDEMPOTENCY_TABLE_NAME',
+    when: () => true,
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    why: 'DynamoDBPersistenceLayer (in the Powertools layer, so not in the bundle): PutItem of the in-progress record, GetItem of an existing one, UpdateItem when completed, DeleteItem after a failure',
+  },
+  {
+    handler: 'TableChangeHandler example order projection',
+    tableEnv: 'READ_MODEL_TABLE_NAME',
+    when: () => true,
+    actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    why: 'TransactWriteCommand (TransactWriteItems is authorized per item): a conditional Put of the order marker, an Update of the customer summary',
+  },
 ];
 
 /**
@@ -584,7 +598,11 @@ class EdgeFinder {
       const actions = service === 'dynamodb'
         ? ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams']
         : ['kinesis:DescribeStream', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'];
-      for (const action of actions) this.add({ ...base, kind: `function ← ${service} stream`, action, resource: sourceArn, resourceLabel: this.labelFor(sourceArn) });
+      for (const action of actions) {
+        // dynamodb:ListStreams has no resource-level permission: it is authorized on '*'.
+        const resource = action === 'dynamodb:ListStreams' ? '*' : sourceArn;
+        this.add({ ...base, kind: `function ← ${service} stream`, action, resource, resourceLabel: resource === '*' ? '*' : this.labelFor(sourceArn) });
+      }
       const onFailure = this.model.prop(esm, 'DestinationConfig')?.OnFailure?.Destination;
       if (onFailure) this.destination(base, 'function → stream on-failure destination', onFailure);
       return;

@@ -13,6 +13,7 @@ export const EXAMPLE_STACKS = [
   'SharedExample', 'CoreExample', 'AsyncHttpApiExample', 'FanOutExample', 'FileProcessingPipelineExample',
   'ScheduledJobExample', 'SagaOrchestratorExample', 'StaticSiteExample', 'DatabaseExample',
   'ServerlessRestApiExample',
+  'TableChangeHandlerExample',
 ];
 
 /** Synthesizes the example app into a new temporary folder; `cleanup()` removes it. */

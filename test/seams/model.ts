@@ -13,6 +13,7 @@ import * as path from 'path';
 import { Stack, Stage, Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { partitionOf } from '../../src/local/policies';
 
 /** The account of every stack whose account is not known at synth. */
 export const DEFAULT_ACCOUNT = '123456789012';
@@ -69,13 +70,8 @@ export function stacksFromStacks(...stacks: Stack[]): SeamStack[] {
   });
 }
 
-/** The partition of a region. */
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  if (region.startsWith('eusc-')) return 'aws-eusc';
-  return 'aws';
-}
+/** The partition of a region (shared with the local cloud). */
+export { partitionOf };
 
 const NO_VALUE = Symbol('AWS::NoValue');
 

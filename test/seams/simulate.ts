@@ -15,6 +15,7 @@
 import { anonymousPrincipal, runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import { Edge, enumerateEdges } from './edges';
 import { labelOf, ModelResource, partitionOf, SeamModel } from './model';
+import { awsManagedKeyPolicy, identityPoliciesOf, resourcePolicyOf } from '../../src/local/policies';
 
 /** The account of the stranger principals. */
 export const STRANGER_ACCOUNT = '210987654321';
@@ -34,14 +35,6 @@ export interface EdgeResult {
   readonly detail?: string;
   readonly strangers: StrangerResult[];
 }
-
-/** Well-known AWS managed policies the seams hold the statements of. */
-const AWS_MANAGED_POLICIES: Record<string, any> = {
-  'service-role/AWSLambdaBasicExecutionRole': {
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: '*' }],
-  },
-};
 
 interface PolicyLookup {
   readonly policy?: any;
@@ -245,27 +238,7 @@ class Evaluator {
 
   /** Inline policies, AWS::IAM::Policy / ManagedPolicy attached to the role, managed policy ARNs. */
   private identityPolicies(role: ModelResource): { policies: { name: string; policy: any }[]; note?: string } {
-    const policies: { name: string; policy: any }[] = [];
-    const notes: string[] = [];
-    const roleName = this.model.attribute(role.stack, role.logicalId, 'Ref');
-    for (const inline of this.model.prop(role, 'Policies') ?? []) {
-      policies.push({ name: inline.PolicyName, policy: { Version: '2012-10-17', ...inline.PolicyDocument } });
-    }
-    for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
-      for (const p of this.model.resources(type)) {
-        const roles: unknown[] = this.model.prop(p, 'Roles') ?? [];
-        if (roles.includes(roleName)) policies.push({ name: labelOf(p), policy: this.model.policyDocument(p.stack, p.properties.PolicyDocument) });
-      }
-    }
-    for (const arn of this.model.prop(role, 'ManagedPolicyArns') ?? []) {
-      const customer = this.model.find(arn);
-      if (customer?.type === 'AWS::IAM::ManagedPolicy') continue; // already attached through Roles or below
-      const name = /^arn:[^:]+:iam::aws:policy\/(.+)$/.exec(String(arn))?.[1];
-      if (name && AWS_MANAGED_POLICIES[name]) policies.push({ name, policy: AWS_MANAGED_POLICIES[name] });
-      else notes.push(`the role has the managed policy ${arn}, whose statements the seams do not hold`);
-    }
-    if (this.model.prop(role, 'PermissionsBoundary')) notes.push('the role has a permissions boundary, which the seams do not evaluate');
-    return { policies, note: notes.length ? notes.join('; ') : undefined };
+    return identityPoliciesOf(this.model, role);
   }
 
   /** The resource-based policy that applies to the edge's resource, and the resource's account. */
@@ -280,130 +253,8 @@ class Evaluator {
       return { account: /^\d{12}$/.test(account ?? '') ? account : callerAccount };
     }
     const account = this.model.stack(r.stack).account;
-    const policies = (type: string, prop: string, matches: (v: any) => boolean) => this.model.resources(type)
-      .filter((p) => matches(this.model.prop(p, prop)));
-    if (edge.action === 'sts:AssumeRole' && r.type === 'AWS::IAM::Role') {
-      return { account, policy: this.model.policyDocument(r.stack, r.properties.AssumeRolePolicyDocument) };
-    }
-    switch (r.type) {
-      case 'AWS::SQS::Queue': {
-        const url = this.model.attribute(r.stack, r.logicalId, 'Ref');
-        const found = policies('AWS::SQS::QueuePolicy', 'Queues', (qs) => Array.isArray(qs) && qs.includes(url));
-        if (found.length > 1) return { account, note: `${found.length} AWS::SQS::QueuePolicy resources set the policy of one queue: the last one deployed wins` };
-        return { account, policy: found[0] ? this.model.policyDocument(found[0].stack, found[0].properties.PolicyDocument) : undefined };
-      }
-      case 'AWS::SNS::Topic': {
-        const arn = this.model.attribute(r.stack, r.logicalId, 'Ref');
-        const found = policies('AWS::SNS::TopicPolicy', 'Topics', (ts) => Array.isArray(ts) && ts.includes(arn));
-        if (found.length > 1) return { account, note: `${found.length} AWS::SNS::TopicPolicy resources set the policy of one topic: the last one deployed wins` };
-        if (found.length === 0) return { account, policy: snsDefaultPolicy(arn, account) };
-        return { account, policy: this.model.policyDocument(found[0].stack, found[0].properties.PolicyDocument) };
-      }
-      case 'AWS::S3::Bucket': {
-        const name = this.model.attribute(r.stack, r.logicalId, 'Ref');
-        const found = policies('AWS::S3::BucketPolicy', 'Bucket', (b) => b === name);
-        return { account, policy: found[0] ? this.model.policyDocument(found[0].stack, found[0].properties.PolicyDocument) : undefined };
-      }
-      case 'AWS::KMS::Key': {
-        const policy = r.properties.KeyPolicy
-          ? this.model.policyDocument(r.stack, r.properties.KeyPolicy)
-          : defaultKeyPolicy(account, this.model.stack(r.stack).region);
-        return { account, policy: typeof policy === 'string' ? JSON.parse(policy) : policy };
-      }
-      case 'AWS::SecretsManager::Secret': {
-        const arn = this.model.attribute(r.stack, r.logicalId, 'Ref');
-        const found = policies('AWS::SecretsManager::ResourcePolicy', 'SecretId', (id) => id === arn);
-        return { account, policy: found[0] ? this.model.policyDocument(found[0].stack, found[0].properties.ResourcePolicy) : undefined };
-      }
-      case 'AWS::Lambda::Function':
-        return { account, policy: this.lambdaPolicy(r) };
-      case 'AWS::DynamoDB::Table': {
-        const doc = r.properties.ResourcePolicy?.PolicyDocument;
-        return { account, policy: doc ? this.model.policyDocument(r.stack, doc) : undefined };
-      }
-      case 'AWS::Events::EventBus': {
-        const name = this.model.attribute(r.stack, r.logicalId, 'Ref');
-        const statements = policies('AWS::Events::EventBusPolicy', 'EventBusName', (n) => n === name)
-          .map((p) => this.model.prop(p, 'Statement')).filter(Boolean);
-        const own = this.model.prop(r, 'Policy');
-        const doc = own ? (typeof own === 'string' ? JSON.parse(own) : own) : statements.length ? { Version: '2012-10-17', Statement: statements } : undefined;
-        return { account, policy: doc };
-      }
-      default:
-        return { account };
-    }
+    return { account, ...resourcePolicyOf(this.model, r, edge.action) };
   }
-
-  /** The function's resource policy, from its AWS::Lambda::Permission resources. */
-  private lambdaPolicy(fn: ModelResource): any {
-    const name = this.model.attribute(fn.stack, fn.logicalId, 'Ref');
-    const arn = this.model.attribute(fn.stack, fn.logicalId, 'Arn');
-    const statements = this.model.resources('AWS::Lambda::Permission')
-      .filter((p) => {
-        const target = this.model.prop(p, 'FunctionName');
-        return target === name || target === arn || (typeof target === 'string' && target.startsWith(`${arn}:`));
-      })
-      .map((p) => {
-        const principal = String(this.model.prop(p, 'Principal'));
-        const condition: Record<string, Record<string, string>> = {};
-        const sourceArn = this.model.prop(p, 'SourceArn');
-        const sourceAccount = this.model.prop(p, 'SourceAccount');
-        const orgId = this.model.prop(p, 'PrincipalOrgID');
-        if (sourceArn) condition.ArnLike = { 'aws:SourceArn': sourceArn };
-        if (sourceAccount) condition.StringEquals = { 'aws:SourceAccount': sourceAccount };
-        if (orgId) condition.StringEquals = { ...condition.StringEquals, 'aws:PrincipalOrgID': orgId };
-        return {
-          Sid: p.logicalId,
-          Effect: 'Allow',
-          Principal: principal === '*' ? '*' : principal.endsWith('.amazonaws.com') ? { Service: principal } : { AWS: /^\d{12}$/.test(principal) ? `arn:aws:iam::${principal}:root` : principal },
-          Action: this.model.prop(p, 'Action'),
-          Resource: arn,
-          ...(Object.keys(condition).length ? { Condition: condition } : {}),
-        };
-      });
-    return statements.length ? { Version: '2012-10-17', Statement: statements } : undefined;
-  }
-}
-
-/** The default key policy (KMS CreateKey without a policy): the account root, i.e. IAM decides. */
-function defaultKeyPolicy(account: string, region: string): any {
-  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:${partitionOf(region)}:iam::${account}:root` }, Action: 'kms:*', Resource: '*' }] };
-}
-
-/**
- * The policy of an AWS managed key (aws/sqs, aws/sns, aws/s3...): usable by principals of the
- * account through the service only, and never by a service principal (which is why S3, SNS,
- * EventBridge or CloudWatch cannot deliver to a queue or topic encrypted with it).
- */
-function awsManagedKeyPolicy(account: string, region: string, service: string): any {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { AWS: '*' },
-        Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:CreateGrant', 'kms:DescribeKey'],
-        Resource: '*',
-        Condition: { StringEquals: { 'kms:CallerAccount': account, 'kms:ViaService': `${service}.${region}.amazonaws.com` } },
-      },
-      { Effect: 'Allow', Principal: { AWS: `arn:${partitionOf(region)}:iam::${account}:root` }, Action: ['kms:Describe*', 'kms:Get*', 'kms:List*', 'kms:RevokeGrant'], Resource: '*' },
-    ],
-  };
-}
-
-/** The policy SNS gives a topic that has no AWS::SNS::TopicPolicy (principals of the owner account). */
-function snsDefaultPolicy(topicArn: string, account: string): any {
-  return {
-    Version: '2012-10-17',
-    Statement: [{
-      Sid: '__default_statement_ID',
-      Effect: 'Allow',
-      Principal: { AWS: '*' },
-      Action: ['SNS:GetTopicAttributes', 'SNS:SetTopicAttributes', 'SNS:AddPermission', 'SNS:RemovePermission', 'SNS:DeleteTopic', 'SNS:Subscribe', 'SNS:ListSubscriptionsByTopic', 'SNS:Publish'],
-      Resource: topicArn,
-      Condition: { StringEquals: { 'AWS:SourceOwner': account } },
-    }],
-  };
 }
 
 /** The same kind of ARN in the stranger's account, naming another resource. */

@@ -13,7 +13,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { ApiAuthorization, AsyncHttpApi, StaticSite } from '../../src';
+import { ApiAuthorization, AsyncHttpApi, Handler, StaticSite } from '../../src';
 import { jobStatus } from '../../src/async-http-api/runtime/status.handler';
 import { submitJob } from '../../src/async-http-api/runtime/submit.handler';
 import { httpApiEvent } from '../fixtures/events';
@@ -31,7 +31,7 @@ type ViewerRequest = { uri: string; method: string; querystring: Record<string, 
 function compose(apiPathPattern?: string) {
   const stack = new Stack(undefined, 'Web', { env: { account: '123456789012', region: 'eu-west-1' } });
   const jobs = new AsyncHttpApi(stack, 'Jobs', {
-    worker: { code: lambda.Code.fromInline('exports.handler = async () => {}'), handler: 'index.handler' },
+    worker: Handler.fromCode(lambda.Code.fromInline('exports.handler = async () => {}'), { handler: 'index.handler' }),
     authorization: ApiAuthorization.jwt({ issuer: ISSUER, audience: ['web-client'] }),
   });
   const site = new StaticSite(stack, 'Site', { sourcePath: SITE, singlePageApp: true, apiOrigin: jobs.httpApi, apiPathPattern });
@@ -178,7 +178,7 @@ describe('through CloudFront to the real handlers, with a JWT-authorized caller'
 
 describe('API origin and authorization: invalid props', () => {
   const stack = () => new Stack(undefined, 'Web', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const worker = { code: lambda.Code.fromInline('exports.handler = async () => {}'), handler: 'index.handler' };
+  const worker = Handler.fromCode(lambda.Code.fromInline('exports.handler = async () => {}'), { handler: 'index.handler' });
 
   test.each(['/api*', '/*', 'api/*', '/api/*/x', '/a pi/*'])('fails for apiPathPattern %s, naming the prop and the allowed form', (apiPathPattern) => {
     const s = stack();
@@ -205,11 +205,6 @@ describe('API origin and authorization: invalid props', () => {
       .toThrow(/authorization: ApiAuthorization.jwt issuer must be an https:\/\/ URL \(the OpenID Connect issuer\), got 'http:\/\/issuer.example.com'/);
     expect(() => new AsyncHttpApi(stack(), 'Jobs', { worker, authorization: ApiAuthorization.jwt({ issuer: ISSUER, audience: [] }) }))
       .toThrow(/authorization: ApiAuthorization.jwt audience must name at least one audience/);
-  });
-
-  test('fails when authorization is combined with the deprecated authorizer or allowUnauthenticatedAccess', () => {
-    expect(() => new AsyncHttpApi(stack(), 'Jobs', { worker, authorization: ApiAuthorization.iam(), allowUnauthenticatedAccess: true }))
-      .toThrow(/authorization replaces authorizer and allowUnauthenticatedAccess: give authorization only/);
   });
 
   test('defaults to IAM authorization; one ApiAuthorization value serves two APIs', () => {

@@ -6,9 +6,11 @@ import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { StaticSite, StaticSiteProps } from '../../src';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { PrivateContent, StaticSite, StaticSiteProps } from '../../src';
 import { nagErrors } from '../helpers/nag';
 
 const SITE = path.join(__dirname, '..', '..', 'examples', 'static-site', 'site');
@@ -30,7 +32,7 @@ describe('StaticSite infrastructure', () => {
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
       VersioningConfiguration: { Status: 'Enabled' },
-      LoggingConfiguration: { DestinationBucketName: stack.resolve(site.logBucket.bucketName), LogFilePrefix: 's3/' },
+      LoggingConfiguration: { DestinationBucketName: stack.resolve(site.accessLogsBucket.bucketName), LogFilePrefix: 's3/' },
       WebsiteConfiguration: Match.absent(),
     });
   });
@@ -66,7 +68,7 @@ describe('StaticSite infrastructure', () => {
         HttpVersion: 'http2and3',
         DefaultRootObject: 'index.html',
         PriceClass: 'PriceClass_100',
-        Logging: { Bucket: stack.resolve(site.logBucket.bucketRegionalDomainName), Prefix: 'cloudfront/' },
+        Logging: { Bucket: stack.resolve(site.accessLogsBucket.bucketRegionalDomainName), Prefix: 'cloudfront/' },
       }),
     });
   });
@@ -170,8 +172,31 @@ describe('StaticSite infrastructure', () => {
     });
   });
 
+  test('private content with an existing key group: trusted on the private path, no key created', () => {
+    // GIVEN an existing key group
+    const stack = new Stack(undefined, 'Web', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const keyGroup = cloudfront.KeyGroup.fromKeyGroupId(stack, 'Shared', 'kg-123');
+    // WHEN
+    const { site, template } = build({ privateContent: PrivateContent.fromKeyGroup('/premium/*', keyGroup) }, stack);
+    // THEN
+    template.resourceCountIs('AWS::CloudFront::PublicKey', 0);
+    template.resourceCountIs('AWS::CloudFront::KeyGroup', 0);
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({ CacheBehaviors: [Match.objectLike({ PathPattern: '/premium/*', TrustedKeyGroups: ['kg-123'] })] }),
+    });
+    expect(site.keyGroup).toBe(keyGroup);
+    expect(site.publicKey).toBeUndefined();
+  });
+
+  test('private content with a public key exposes the public key (its id is the key pair id) and its key group', () => {
+    const { stack, site, template } = build({ privateContent: PrivateContent.withPublicKey('/premium/*', PUBLIC_KEY) });
+    expect(site.publicKey).toBeDefined();
+    template.hasResourceProperties('AWS::CloudFront::PublicKey', { PublicKeyConfig: Match.objectLike({ EncodedKey: PUBLIC_KEY }) });
+    template.hasResourceProperties('AWS::CloudFront::KeyGroup', { KeyGroupConfig: Match.objectLike({ Items: [stack.resolve(site.publicKey!.publicKeyId)] }) });
+  });
+
   test('private content: a key group from the public key, required on the private path only', () => {
-    const { stack, site, template } = build({ privateContent: { pathPattern: '/premium/*', publicKeyPem: PUBLIC_KEY } });
+    const { stack, site, template } = build({ privateContent: PrivateContent.withPublicKey('/premium/*', PUBLIC_KEY) });
     template.resourceCountIs('AWS::CloudFront::PublicKey', 1);
     template.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
@@ -200,7 +225,7 @@ describe('StaticSite physical names', () => {
     // GIVEN the same stack in two regions (two apps), with private content (key group, public key)
     const names = ['eu-west-1', 'us-east-1'].map((region) => {
       const stack = new Stack(undefined, 'Web', { env: { account: '123456789012', region } });
-      const { template } = build({ privateContent: { pathPattern: '/premium/*', publicKeyPem: PUBLIC_KEY } }, stack);
+      const { template } = build({ privateContent: PrivateContent.withPublicKey('/premium/*', PUBLIC_KEY) }, stack);
       const name = (type: string, config: string) => Object.values(template.findResources(type)).map((r) => r.Properties[config].Name);
       return [
         ...name('AWS::CloudFront::ResponseHeadersPolicy', 'ResponseHeadersPolicyConfig'),
@@ -250,12 +275,19 @@ describe('StaticSite validation', () => {
     expect(() => build({ domainNames: ['www.example.com'] })).toThrow(/domainNames need a certificate \(in us-east-1\)/);
   });
 
-  test('fails for private content with neither a public key nor a key group', () => {
-    expect(() => build({ privateContent: { pathPattern: '/premium/*' } })).toThrow(/privateContent needs exactly one of publicKeyPem or keyGroup/);
+  test('fails for private content given as v0.1\'s plain object, naming the union\'s factories', () => {
+    const v01 = { pathPattern: '/premium/*', publicKeyPem: PUBLIC_KEY } as unknown as PrivateContent;
+    expect(() => build({ privateContent: v01 }))
+      .toThrow(/privateContent must be PrivateContent.withPublicKey\(pathPattern, publicKeyPem\) or PrivateContent.fromKeyGroup\(pathPattern, keyGroup\), got a plain object/);
+  });
+
+  test('fails for a public key that is not a PEM public key', () => {
+    expect(() => build({ privateContent: PrivateContent.withPublicKey('/premium/*', 'ssh-rsa AAAA') }))
+      .toThrow(/PrivateContent.withPublicKey needs a PEM public key \(-----BEGIN PUBLIC KEY-----\)/);
   });
 
   test('fails for private content over the whole site', () => {
-    expect(() => build({ privateContent: { pathPattern: '/*', publicKeyPem: PUBLIC_KEY } })).toThrow(/pathPattern must start with \/ and not be \/\*/);
+    expect(() => build({ privateContent: PrivateContent.withPublicKey('/*', PUBLIC_KEY) })).toThrow(/pathPattern must start with \/ and not be \/\*/);
   });
 });
 
@@ -274,7 +306,7 @@ describe('StaticSite in an opt-in Region (CloudFront standard logs)', () => {
     template.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({ Logging: { Bucket: 'site-logs-us-east-1.s3.us-east-1.amazonaws.com', Prefix: 'cloudfront/' } }),
     });
-    template.hasResourceProperties('AWS::S3::Bucket', { LoggingConfiguration: { DestinationBucketName: stack.resolve(site.logBucket.bucketName), LogFilePrefix: 's3/' } });
+    template.hasResourceProperties('AWS::S3::Bucket', { LoggingConfiguration: { DestinationBucketName: stack.resolve(site.accessLogsBucket.bucketName), LogFilePrefix: 's3/' } });
     expect(site.cloudFrontLogsBucket).toBe(logs);
   });
 
@@ -287,10 +319,69 @@ describe('StaticSite in an opt-in Region (CloudFront standard logs)', () => {
   test('keeps the logs in the stack\'s own bucket in a Region CloudFront delivers to, and warns in a stack without a Region', () => {
     const { stack, site, template } = build({}, stackIn('eu-west-1'));
     template.hasResourceProperties('AWS::CloudFront::Distribution', {
-      DistributionConfig: Match.objectLike({ Logging: { Bucket: stack.resolve(site.logBucket.bucketRegionalDomainName), Prefix: 'cloudfront/' } }),
+      DistributionConfig: Match.objectLike({ Logging: { Bucket: stack.resolve(site.accessLogsBucket.bucketRegionalDomainName), Prefix: 'cloudfront/' } }),
     });
     const agnostic = new Stack(undefined, 'Agnostic');
     build({}, agnostic);
     Annotations.fromStack(agnostic).hasWarning('*', Match.stringLikeRegexp('the stack has no Region, so the CloudFront logs bucket\'s Region cannot be checked'));
+  });
+});
+
+describe('StaticSite alarms and metrics (CloudFront metrics are in us-east-1)', () => {
+  const stackIn = (region: string) => new Stack(undefined, 'Web', { env: { account: '123456789012', region } });
+
+  test('in us-east-1: Distribution.5xxErrorRate, >= 5% in 2 of 3 five-minute periods, on the metric CloudFront publishes (DistributionId + Region Global)', () => {
+    // GIVEN / WHEN
+    const stack = stackIn('us-east-1');
+    const topic = new sns.Topic(stack, 'Alarms');
+    const { site, template } = build({ alarms: { topic } }, stack);
+    // THEN
+    expect(site.alarms).toHaveLength(1);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/CloudFront',
+      MetricName: '5xxErrorRate',
+      Statistic: 'Average',
+      Period: 300,
+      Dimensions: Match.arrayWith([{ Name: 'DistributionId', Value: stack.resolve(site.distribution.distributionId) }, { Name: 'Region', Value: 'Global' }]),
+      Threshold: 5,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [stack.resolve(topic.topicArn)],
+    });
+  });
+
+  test('an override changes the alarm; an unknown alarm name fails, listing the names', () => {
+    const { template } = build({ alarms: { overrides: { 'Distribution.5xxErrorRate': { threshold: 1 } } } }, stackIn('us-east-1'));
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5xxErrorRate', Threshold: 1 });
+    const stack = stackIn('us-east-1');
+    new StaticSite(stack, 'Docs', { sourcePath: SITE, alarms: { overrides: { 'Distribution.Errors': { threshold: 1 } } } });
+    expect(() => Template.fromStack(stack)).toThrow(/alarms.overrides names 'Distribution.Errors', which this construct does not have; its alarms are 'Distribution.5xxErrorRate'/);
+  });
+
+  test('outside us-east-1 there is no alarm, and options that would act on one fail, saying why and what to do', () => {
+    // GIVEN / WHEN a site in eu-west-1
+    const { site, template } = build({}, stackIn('eu-west-1'));
+    // THEN
+    expect(site.alarms).toEqual([]);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    const stack = stackIn('eu-west-1');
+    const topic = new sns.Topic(stack, 'Alarms');
+    expect(() => build({ alarms: { topic } }, stack))
+      .toThrow(/alarms.topic cannot apply: a StaticSite creates its alarm \(Distribution.5xxErrorRate\) only in a us-east-1 stack, because CloudFront publishes its metrics in us-east-1 only.*this site is in a stack in eu-west-1/);
+    expect(() => build({ alarms: { overrides: { 'Distribution.5xxErrorRate': { threshold: 1 } } } }, stackIn('eu-west-1')))
+      .toThrow(/alarms.overrides\['Distribution.5xxErrorRate'\] cannot apply/);
+    expect(build({ alarms: { enabled: false } }, stackIn('eu-west-1')).site.alarms).toEqual([]);
+  });
+
+  test('the metrics carry us-east-1 and the Region: Global dimension, so a us-east-1 stack can alarm on them', () => {
+    const { stack, site } = build({}, stackIn('eu-west-1'));
+    for (const [metric, name, statistic] of [[site.metric5xxErrorRate(), '5xxErrorRate', 'Average'], [site.metric4xxErrorRate(), '4xxErrorRate', 'Average'], [site.metricRequests(), 'Requests', 'Sum']] as const) {
+      expect(metric.region).toBe('us-east-1');
+      expect(metric.metricName).toBe(name);
+      expect(metric.statistic).toBe(statistic);
+      expect(stack.resolve(metric.dimensions)).toEqual({ DistributionId: stack.resolve(site.distribution.distributionId), Region: 'Global' });
+    }
   });
 });

@@ -1,0 +1,2 @@
+export * from './table-change-filter';
+export * from './table-change-handler';
