@@ -191,7 +191,7 @@ for (const entry of findHandlerEntrypoints('src')) {
 // part of the jsii package: its dependencies (Powertools, AWS SDK) are not jsii modules.
 // ---------------------------------------------------------------------------------------------
 /** The helpers' modules, each also published as a subpath (`cdk-serverless-patterns-runtime/job-worker`). */
-const RUNTIME_ENTRIES = ['job-worker', 'fan-out-consumer', 'file-processor', 'signed-urls', 'database', 'table-change'];
+const RUNTIME_ENTRIES = ['job-worker', 'fan-out-consumer', 'file-processor', 'signed-urls', 'database', 'table-change', 'rest-api'];
 // The helpers' own code is small; what they build on is the user's choice of version and of how it
 // reaches the function: Powertools comes with the Lambda layer the constructs add, the AWS SDK v3
 // clients with the Node.js runtime, so both are optional peers (install them as devDependencies to

@@ -10,7 +10,7 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { AsyncHttpApi, Handler } from '../src';
+import { ApiAuthorization, AsyncHttpApi, Handler, ServerlessRestApi } from '../src';
 
 /**
  * Public unit prices, us-east-1, with where they were taken from and the date that source shows.
@@ -288,6 +288,84 @@ export function priceSources(): string[] {
   return Object.values(PRICES).map((p) => `${p.unit}: ${p.source}`);
 }
 
+// ---------------------------------------------------------------------------------------------
+// ServerlessRestApi: the cost of 1M requests of a CRUD mix, beside the seed's ~$2 figure
+// ---------------------------------------------------------------------------------------------
+
+/** The request mix of 1M ServerlessRestApi requests and its assumptions (nothing measured in AWS). */
+export const REST_WORKLOAD = {
+  requests: 1_000_000,
+  /** Share of each route; items are at most 1 KB. */
+  mix: { getItem: 0.5, listPage: 0.3, create: 0.1, patch: 0.07, remove: 0.03 },
+  /** A list page: 25 items of 1 KB read with an eventually consistent Query (26 items read: one more than the page). */
+  listPageKb: 26,
+  /** Warm durations of the built-in CRUD handler per route (one DynamoDB call; PATCH reads then writes). */
+  ms: { getItem: 20, listPage: 35, create: 25, patch: 45, remove: 25 },
+  /** The CRUD handler logs errors only; one access-log line per request (16-field JSON). */
+  accessLogLine: 450,
+  /** The seed's estimate for its Pattern 1, per 1M requests. */
+  seedUsdPerMillion: 2,
+};
+
+/** The built-in CRUD handler's memory, architecture and system log level, read from a default ServerlessRestApi. */
+export function readServerlessRestApiDefaults(): DeployedFunction {
+  const stack = new Stack(new App(), 'RestCostModel', { env: { account: '123456789012', region: 'us-east-1' } });
+  new ServerlessRestApi(stack, 'Catalog', { resources: [{ name: 'items' }], authorization: ApiAuthorization.none() });
+  const resources = Object.values<any>(stack.resolve((stack as any)._toCloudFormation()).Resources);
+  const found = resources.find((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description ?? '').endsWith(': /items routes'));
+  if (!found) throw new Error('cost model: no function described "...: /items routes" in a default ServerlessRestApi');
+  return { memoryMb: found.Properties.MemorySize ?? 128, architecture: (found.Properties.Architectures ?? ['x86_64'])[0], systemLogLevel: found.Properties.LoggingConfig?.SystemLogLevel };
+}
+
+/** ServerlessRestApi (defaults) for 1M requests of the mix in REST_WORKLOAD. */
+export function restApiArchitecture(): Architecture {
+  const w = REST_WORKLOAD;
+  const fn = readServerlessRestApiDefaults();
+  const n = (route: keyof typeof w.mix) => w.requests * w.mix[route];
+  const routes = Object.keys(w.mix) as (keyof typeof w.mix)[];
+  const gbs = routes.reduce((sum, r) => sum + gbSeconds(n(r), fn.memoryMb, w.ms[r]), 0);
+  const meanMs = routes.reduce((sum, r) => sum + w.mix[r] * w.ms[r], 0);
+  const platformBytes = fn.systemLogLevel === 'WARN' ? 0 : WORKLOAD.logBytes.platformTextLines;
+  // Strongly consistent GetItem of <= 4 KB: 1 RRU; eventually consistent Query: 0.5 RRU per 4 KB.
+  const listRru = Math.ceil(w.listPageKb / 4) * 0.5;
+  return {
+    name: 'ServerlessRestApi (ours, defaults)',
+    description: `HTTP API -> CRUD function (${fn.memoryMb} MB ${fn.architecture}) -> DynamoDB on demand; per 1M requests: ${routes.map((r) => `${Math.round(w.mix[r] * 100)}% ${r}`).join(', ')}`,
+    items: [
+      { item: 'API Gateway HTTP API requests', quantity: w.requests, price: 'httpApiRequest', basis: 'every request (429s from throttling are not billed)' },
+      { item: 'Lambda requests (CRUD handler)', quantity: w.requests, price: 'lambdaRequest', basis: 'one invocation per request' },
+      {
+        item: `Lambda GB-s (${fn.memoryMb} MB ${fn.architecture}, ${meanMs.toFixed(1)} ms mean)`,
+        quantity: gbs,
+        price: fn.architecture === 'arm64' ? 'lambdaArmGbSecond' : 'lambdaX86GbSecond',
+        basis: `memory and architecture from the construct; ${routes.map((r) => `${r} ${w.ms[r]} ms`).join(', ')}`,
+      },
+      { item: 'DynamoDB write request units', quantity: n('create') + n('patch') + n('remove'), price: 'dynamoWriteRequestUnit', basis: 'one conditional PutItem/DeleteItem of <= 1 KB per write (a failed condition costs the same)' },
+      {
+        item: 'DynamoDB read request units',
+        quantity: n('getItem') + n('patch') + n('listPage') * listRru,
+        price: 'dynamoReadRequestUnit',
+        basis: `GetItem strongly consistent (get, and the read before a PATCH): 1 RRU; a list page: ${listRru} RRU (${w.listPageKb} KB eventually consistent Query); the cursor key read once per container is negligible`,
+      },
+      {
+        item: 'CloudWatch Logs ingestion (GB)',
+        quantity: (w.requests * (w.accessLogLine + platformBytes)) / WORKLOAD.gb,
+        price: 'logsIngestionGb',
+        basis: `${w.accessLogLine} B access-log line per request; ${platformBytes} B platform lines (system log level ${fn.systemLogLevel ?? 'default'}); the handler logs errors only`,
+      },
+    ],
+  };
+}
+
+/** Ours per 1M requests next to the seed's figure. */
+export function restApiCostSummary(arch: Architecture) {
+  const perMillion = total(arch) / (REST_WORKLOAD.requests / 1e6);
+  return [
+    { 'architecture': arch.name, 'per 1M requests': usd(perMillion) },
+    { 'architecture': 'Seed Pattern 1 estimate (HTTP API $1.00/M + Lambda + DynamoDB on demand)', 'per 1M requests': `~${usd(REST_WORKLOAD.seedUsdPerMillion)}` },
+  ];
+}
+
 if (require.main === module) {
   const archs = architectures();
   for (const arch of archs) {
@@ -295,4 +373,8 @@ if (require.main === module) {
     console.table(lineItemTable(arch));
   }
   console.table(costSummary(archs));
+  const rest = restApiArchitecture();
+  console.log(`\n${rest.name}: ${rest.description}`);
+  console.table(lineItemTable(rest));
+  console.table(restApiCostSummary(rest));
 }

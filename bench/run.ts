@@ -13,14 +13,16 @@ import * as path from 'path';
 import { benchAsyncFaults, faultTable } from './async-faults';
 import { benchAsyncPipeline } from './async-pipeline';
 import {
-  architectures, costSummary, lineItemTable, priceSources, PRICES, TARGET_USD_PER_MILLION_JOBS, total, WORKLOAD,
-  workCostPer100Ms,
+  architectures, costSummary, lineItemTable, priceSources, PRICES, REST_WORKLOAD, restApiArchitecture, restApiCostSummary,
+  TARGET_USD_PER_MILLION_JOBS, total, WORKLOAD, workCostPer100Ms,
 } from './cost';
 import { benchHandlers, handlerTable } from './handlers';
 import { bullets, markdownTable, Row } from './markdown';
 import { baselineNotes, benchSynth, growthTable, synthConsoleHeadlines, synthTable, synthVerdicts } from './synth';
 
 const DOC = path.join(__dirname, '..', 'docs', 'benchmarks.md');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const CDK_VERSION: string = require('aws-cdk-lib/package.json').version;
 
 async function main(): Promise<void> {
   const smoke = process.argv.includes('--smoke');
@@ -69,10 +71,10 @@ async function main(): Promise<void> {
       `For each pattern, N instances (N = ${[...new Set(synth.map((f) => f.n))].join(', ')}), one stack per instance (20 AsyncHttpApis would exceed CloudFormation's 500 resources per stack), in one fresh \`App\` per run that builds the construct tree and runs \`App.synth()\` into a fresh directory. `
       + `"ms" is tree + synth, "synth() ms" is \`App.synth()\` alone; medians of ${synth[0]?.runs ?? 0} runs, ours and the baseline interleaved in the same process (the side that goes first alternates), after one unmeasured warm-up run of every case. `
       + 'Ratios are ours / baseline (target for time: <= 1.0). Both sides use inline code for the code a user brings; our library handlers are pre-bundled assets and their staging into the assembly is measured. '
-      + 'aws-cdk-lib 2.276 runs a built-in CloudFormation validation plugin (WebAssembly rule engine) in every synth by default; it dominates synth time, so every case is measured with it on (what users get) and off (`new App({ builtinCloudFormationValidation: false })`: the constructs alone). '
+      + `aws-cdk-lib ${CDK_VERSION} (the installed release) runs a built-in CloudFormation validation plugin (WebAssembly rule engine) in every synth by default; it dominates synth time, so every case is measured with it on (what users get) and off (\`new App({ builtinCloudFormationValidation: false })\` from 2.276 on, \`CDK_VALIDATION=false\` before: the constructs alone). `
       + 'Patterns not merged on this branch show "not merged yet": their baseline is still synthesized so it cannot rot.',
       '',
-      'Baselines (`@aws-solutions-constructs/*` 2.56-2.104 on aws-cdk-lib 2.276.0, plus L2s where no usable Solutions Construct exists):',
+      `Baselines (\`@aws-solutions-constructs/*\` 2.56-2.104 on aws-cdk-lib ${CDK_VERSION}, plus L2s where no usable Solutions Construct exists):`,
       '',
       bullets(baselineNotes()),
       '',
@@ -111,6 +113,10 @@ async function main(): Promise<void> {
     ].join('\n'),
     costSummary(archs));
   for (const arch of archs) section(`Cost lines: ${arch.name}`, arch.description, lineItemTable(arch));
+  const rest = restApiArchitecture();
+  section('Cost model: ServerlessRestApi, per 1M requests',
+    `${rest.description}. Memory and architecture are read from a synthesized default ServerlessRestApi; durations and the mix are assumptions (REST_WORKLOAD in bench/cost.ts); cold starts, data transfer, storage and alarms are not modelled. Beside the seed's ~$${REST_WORKLOAD.seedUsdPerMillion} figure for its Pattern 1.`,
+    [...lineItemTable(rest), ...restApiCostSummary(rest).map((row) => ({ 'line item': row.architecture, 'monthly': row['per 1M requests'] }))]);
 
   if (smoke) return;
   const header = [

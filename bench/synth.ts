@@ -56,6 +56,11 @@ function synthOnce(build: (stack: Stack, i: number) => void, n: number, validati
     if (text && !text.startsWith('A copy of this report')) SYNTH_CONSOLE_LINES.add(text);
   };
   console.log = console.warn = console.error = collect;
+  // Releases before 2.276 ignore `builtinCloudFormationValidation` and read CDK_VALIDATION instead
+  // (2.269, the floor this repo installs, does): set both, or "off" would still validate.
+  const savedValidationEnv = process.env.CDK_VALIDATION;
+  if (validation) delete process.env.CDK_VALIDATION;
+  else process.env.CDK_VALIDATION = 'false';
   try {
     const start = performance.now();
     // `builtinCloudFormationValidation` exists from aws-cdk-lib 2.276 on; older releases ignore it.
@@ -72,6 +77,8 @@ function synthOnce(build: (stack: Stack, i: number) => void, n: number, validati
     const resources = assembly.stacks.reduce((sum, s) => sum + Object.keys(s.template.Resources ?? {}).length, 0);
     return { totalMs: done - start, synthMs: done - built, resources };
   } finally {
+    if (savedValidationEnv === undefined) delete process.env.CDK_VALIDATION;
+    else process.env.CDK_VALIDATION = savedValidationEnv;
     Object.assign(console, saved);
     fs.rmSync(outdir, { recursive: true, force: true });
   }

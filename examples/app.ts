@@ -18,6 +18,7 @@ import { FanOutExampleStack } from './fan-out/stack';
 import { FileProcessingPipelineExampleStack } from './file-processing-pipeline/stack';
 import { SagaOrchestratorExampleStack } from './saga-orchestrator/stack';
 import { ScheduledJobExampleStack } from './scheduled-job/stack';
+import { ServerlessRestApiExampleStack } from './serverless-rest-api/stack';
 import { StaticSiteExampleStack } from './static-site/stack';
 import { TableChangeHandlerExampleStack } from './table-change/stack';
 import { nagFindings } from '../test/helpers/nag';
@@ -40,6 +41,7 @@ export function buildExampleApp(outdir?: string): App {
   new SagaOrchestratorExampleStack(app, 'SagaOrchestratorExample', { env, alarmTopic });
   new StaticSiteExampleStack(app, 'StaticSiteExample', { env, alarmTopic });
   new DatabaseExampleStack(app, 'DatabaseExample', { env, alarmTopic });
+  new ServerlessRestApiExampleStack(app, 'ServerlessRestApiExample', { env, alarmTopic });
   new TableChangeHandlerExampleStack(app, 'TableChangeHandlerExample', { env, alarmTopic });
 
   // The platform team's guardrails: every stack must pass them (errors fail the main job).

@@ -7,7 +7,9 @@
  *   - FileProcessingPipelineExample: upload a CSV, read the JSON Lines output and the notice;
  *   - ScheduledJobExample: fire the nightly schedule, see its handler succeed;
  *   - SagaOrchestratorExample: book a trip (SUCCEEDED), then one whose payment is declined
- *     (FAILED, after the flight and hotel compensations ran).
+ *     (FAILED, after the flight and hotel compensations ran);
+ *   - ServerlessRestApiExample: a CRUD round trip with JWTs (claims checked, signature not),
+ *     a stale ETag (412), a missing scope (403), the user handler reading the built-in's item.
  * Prints what happened and exits non-zero if anything did not.
  *
  *   npx cdk synth && npx tsx examples/local-smoke.ts cdk.out
@@ -18,7 +20,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } 
 import { LocalCloud, LocalCloudError, runLocalCloud } from '../src/local';
 
 const CALLER = { 'x-local-caller': 'arn:aws:iam::123456789012:user/smoke' };
-const STACKS = ['AsyncHttpApiExample', 'FanOutExample', 'FileProcessingPipelineExample', 'ScheduledJobExample', 'SagaOrchestratorExample'];
+const STACKS = ['AsyncHttpApiExample', 'FanOutExample', 'FileProcessingPipelineExample', 'ScheduledJobExample', 'SagaOrchestratorExample', 'ServerlessRestApiExample'];
 
 /** A resource's logical id in a stack, found by type and construct path rather than by hash. */
 function logicalId(cloud: LocalCloud, stackId: string, type: string, idPrefix: string): string {
@@ -122,12 +124,49 @@ async function saga(cloud: LocalCloud): Promise<string> {
   return `trip booked (SUCCEEDED); declined payment -> FAILED ${declined.error} after ${compensations.length} compensations`;
 }
 
+/** An unsigned JWT (`alg: none`): the local cloud checks a token's claims, not its signature. */
+function bearer(claims: Record<string, unknown>): Record<string, string> {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return { authorization: `Bearer ${part({ alg: 'none', typ: 'JWT' })}.${part({ exp: Math.floor(Date.now() / 1000) + 600, ...claims })}.local` };
+}
+
+async function serverlessRestApi(cloud: LocalCloud): Promise<string> {
+  const stack = 'ServerlessRestApiExample';
+  const api = `${stack}/${logicalId(cloud, stack, 'AWS::ApiGatewayV2::Api', 'CatalogHttpApi')}`;
+  const pool = cloud.physical(stack, logicalId(cloud, stack, 'AWS::Cognito::UserPool', 'Users')).ref;
+  const clientId = cloud.physical(stack, logicalId(cloud, stack, 'AWS::Cognito::UserPoolClient', 'UsersWebApp')).ref;
+  const token = (scope: string) => bearer({ iss: `https://cognito-idp.eu-west-1.amazonaws.com/${pool}`, client_id: clientId, sub: 'smoke', scope });
+  const writer = { ...token('catalog/read catalog/write') };
+  const reader = { ...token('catalog/read') };
+  const expect = (what: string, got: { statusCode: number; body: string }, status: number) => {
+    if (got.statusCode !== status) throw new Error(`${what} answered ${got.statusCode}, not ${status}: ${got.body}`);
+  };
+  expect('GET without a token', await cloud.invokeHttp(api, { method: 'GET', path: '/products' }), 401);
+  expect('POST with a read-only token', await cloud.invokeHttp(api, { method: 'POST', path: '/products', headers: reader, body: { name: 'x', price: 1 } }), 403);
+  const created = await cloud.invokeHttp(api, { method: 'POST', path: '/products', headers: writer, body: { id: 'smoke', name: 'widget', price: 3, stock: 4 } });
+  expect('POST /products', created, 201);
+  const patched = await cloud.invokeHttp(api, { method: 'PATCH', path: '/products/smoke', headers: { ...writer, 'if-match': created.headers.etag }, body: { stock: 12 } });
+  expect('PATCH with the ETag', patched, 200);
+  const stale = await cloud.invokeHttp(api, { method: 'PATCH', path: '/products/smoke', headers: { ...writer, 'if-match': created.headers.etag }, body: { stock: 0 } });
+  expect('PATCH with a stale ETag', stale, 412);
+  const listed = await cloud.invokeHttp(api, { method: 'GET', path: '/products?limit=10', headers: reader });
+  expect('GET /products', listed, 200);
+  const level = await cloud.invokeHttp(api, { method: 'GET', path: '/stock-levels/smoke', headers: reader });
+  expect('GET /stock-levels/smoke (user handler)', level, 200);
+  if ((level.json as { status?: string }).status !== 'in-stock') throw new Error(`stock level: ${level.body}`);
+  expect('DELETE /products/smoke', await cloud.invokeHttp(api, { method: 'DELETE', path: '/products/smoke', headers: writer }), 204);
+  expect('GET after DELETE', await cloud.invokeHttp(api, { method: 'GET', path: '/products/smoke', headers: reader }), 404);
+  return `products/smoke created ${created.headers.etag}, patched ${patched.headers.etag}, stale ETag -> 412, no token -> 401, read scope POST -> 403, `
+    + `${(listed.json as { items: unknown[] }).items.length} listed, stock level in-stock, deleted -> 404`;
+}
+
 async function main(): Promise<void> {
   const assemblyDir = process.argv[2] ?? 'cdk.out';
   const cloud = await runLocalCloud({ assemblyDir, stacks: STACKS });
   const results: [string, string | Error][] = [];
   try {
-    const checks = [['AsyncHttpApi', asyncHttpApi], ['FanOut', fanOut], ['FileProcessingPipeline', fileProcessing], ['ScheduledJob', scheduledJob], ['SagaOrchestrator', saga]] as const;
+    const checks = [['AsyncHttpApi', asyncHttpApi], ['FanOut', fanOut], ['FileProcessingPipeline', fileProcessing], ['ScheduledJob', scheduledJob], ['SagaOrchestrator', saga],
+      ['ServerlessRestApi', serverlessRestApi]] as const;
     for (const [name, check] of checks) {
       try {
         results.push([name, await check(cloud)]);

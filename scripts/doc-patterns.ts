@@ -8,7 +8,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AsyncHttpApi, FanOut, FileProcessingPipeline, Handler, JobSchedule, SagaOrchestrator, ScheduledJob, StaticSite, TableChangeHandler } from '../src';
+import { ApiAuthorization, AsyncHttpApi, FanOut, FileProcessingPipeline, Handler, JobSchedule, SagaOrchestrator, ScheduledJob, ServerlessRestApi, StaticSite, TableChangeHandler } from '../src';
 
 export interface DocPattern {
   /** File name under docs/patterns/ without `.md`. */
@@ -64,6 +64,13 @@ export const DOC_PATTERNS: DocPattern[] = [
         { name: 'inventory', handler: Handler.fromCode(code, { handler: 'index.handler' }) },
         { name: 'email', handler: Handler.fromCode(code, { handler: 'index.handler' }), filterPolicy: { status: sns.SubscriptionFilter.stringFilter({ allowlist: ['created'] }) } },
       ],
+    }),
+  },
+  {
+    slug: 'serverless-rest-api',
+    build: (stack) => new ServerlessRestApi(stack, 'Catalog', {
+      resources: [{ name: 'items' }],
+      authorization: ApiAuthorization.jwt({ issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123', audience: ['app-client-id'] }),
     }),
   },
   {

@@ -15,3 +15,4 @@ export * from './static-site';
 export * from './table-change-handler';
 export * from './guardrails';
 export * from './core/database';
+export * from './serverless-rest-api';

@@ -700,7 +700,10 @@ export class LocalCloud {
           const fn = i.IntegrationType === 'AWS_PROXY' ? this.functionFor(String(i.IntegrationUri)) : undefined;
           target = fn ?? `integration ${integration[0]} (${String(i.IntegrationType)} ${String(i.IntegrationUri)}) is not a local Lambda function`;
         }
-        apiRoutes.push({ routeKey: String(r.RouteKey), authorizationType: String(r.AuthorizationType ?? 'NONE'), target, payloadFormatVersion });
+        const jwt = r.AuthorizationType === 'JWT'
+          ? { jwt: this.jwtAuthorizerOf(resolver, r.AuthorizerId), authorizationScopes: r.AuthorizationScopes as string[] | undefined }
+          : {};
+        apiRoutes.push({ routeKey: String(r.RouteKey), authorizationType: String(r.AuthorizationType ?? 'NONE'), target, payloadFormatVersion, ...jwt });
       }
       apis.push(new LocalHttpApi({
         stack: resolver.stack.id,
@@ -713,6 +716,17 @@ export class LocalCloud {
       }, this.sink));
     }
     return apis;
+  }
+
+  /** The issuer and audiences of a JWT authorizer of the template (undefined when they do not resolve). */
+  private jwtAuthorizerOf(resolver: StackResolver, authorizerId: unknown): { issuer: string; audience: string[] } | undefined {
+    const found = Object.entries(resolver.stack.template.Resources ?? {})
+      .find(([id, res]) => res.Type === 'AWS::ApiGatewayV2::Authorizer' && resolver.physical(id).ref === authorizerId);
+    if (!found) return undefined;
+    type Props = { JwtConfiguration?: { Issuer?: unknown; Audience?: unknown[] } };
+    const config = (resolver.resolve(found[1].Properties ?? {}) as Props).JwtConfiguration;
+    if (typeof config?.Issuer !== 'string') return undefined;
+    return { issuer: config.Issuer, audience: (config.Audience ?? []).map(String) };
   }
 
   private listUnsupported(stack: AssemblyStack): void {

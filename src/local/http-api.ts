@@ -3,7 +3,11 @@
  * to Lambda proxy integrations with payload format 2.0. AWS_IAM routes are authorized by a caller
  * header instead of SigV4: `x-local-caller: arn:aws:iam::123456789012:user/alice` becomes
  * `requestContext.authorizer.iam`; without it the route answers 403, as API Gateway does for an
- * unsigned request.
+ * unsigned request. JWT routes read `Authorization: Bearer <token>` and check what API Gateway
+ * checks (issuer, audience or `client_id`, expiry, not-before, the route's scopes) against the
+ * authorizer of the template, answering 401 and 403 as API Gateway does; the token's signature is
+ * NOT verified locally (there is no issuer to fetch keys from), so any well-formed token with the
+ * right claims passes, e.g. one with `alg: none`.
  */
 import { randomUUID } from 'crypto';
 import * as http from 'http';
@@ -23,6 +27,10 @@ export interface HttpRoute {
   /** The function of its Lambda proxy integration, or why there is none. */
   readonly target: LocalFunction | string;
   readonly payloadFormatVersion: string;
+  /** JWT routes: the authorizer's issuer and audiences (undefined when the template's could not be read). */
+  readonly jwt?: { readonly issuer: string; readonly audience: string[] };
+  /** JWT routes: scopes of which the token must hold one. */
+  readonly authorizationScopes?: string[];
 }
 
 export interface HttpApiDefinition {
@@ -141,13 +149,18 @@ export class LocalHttpApi {
     const headers = lowerCaseHeaders(req.headers);
     const caller = headers[CALLER_HEADER];
     if (route.authorizationType === 'AWS_IAM' && !caller) return answer(403, 'Forbidden', 'denied');
-    if (route.authorizationType === 'JWT' || route.authorizationType === 'CUSTOM') {
+    let jwt: { claims: Record<string, string>; scopes: string[] } | undefined;
+    if (route.authorizationType === 'JWT' && route.jwt) {
+      const verdict = checkJwt(headers.authorization, route.jwt, route.authorizationScopes);
+      if ('status' in verdict) return answer(verdict.status, verdict.status === 401 ? 'Unauthorized' : 'Forbidden', 'denied');
+      jwt = verdict;
+    } else if (route.authorizationType === 'JWT' || route.authorizationType === 'CUSTOM') {
       return answer(500, `${route.authorizationType} authorizers are not emulated locally`, 'dropped');
     }
     if (typeof route.target === 'string') return answer(500, route.target, 'dropped');
     if (route.payloadFormatVersion !== '2.0') return answer(500, `payload format ${route.payloadFormatVersion} is not emulated locally`, 'dropped');
 
-    const event = this.event(req, method, url, headers, raw, route, pathParameters, caller);
+    const event = this.event(req, method, url, headers, raw, route, pathParameters, caller, jwt);
     const result = await route.target.invoke(event);
     if (!result.ok) {
       this.onDelivery({ service: 'http', resource, outcome: 'failed', detail: `500 ${result.error.errorType}: ${result.error.errorMessage}` });
@@ -161,6 +174,7 @@ export class LocalHttpApi {
   private event(
     req: http.IncomingMessage, method: string, url: URL, headers: Record<string, string>, raw: Buffer,
     route: HttpRoute, pathParameters: Record<string, string> | undefined, caller: string | undefined,
+    jwt?: { claims: Record<string, string>; scopes: string[] },
   ): Record<string, unknown> {
     const { apiId, region } = this.definition;
     const now = new Date();
@@ -195,6 +209,7 @@ export class LocalHttpApi {
             },
           },
         } : {}),
+        ...(jwt ? { authorizer: { jwt } } : {}),
         domainName,
         domainPrefix: apiId,
         http: {
@@ -215,6 +230,36 @@ export class LocalHttpApi {
       isBase64Encoded: binary,
     };
   }
+}
+
+/**
+ * What API Gateway's JWT authorizer checks, except the signature: 401 without a well-formed bearer
+ * token, a wrong issuer or audience, or outside its validity; 403 without one of the route's
+ * scopes. Claims are passed as strings, as API Gateway does.
+ */
+export function checkJwt(
+  authorization: string | undefined, authorizer: { issuer: string; audience: string[] }, scopes: string[] | undefined, now = Date.now(),
+): { claims: Record<string, string>; scopes: string[] } | { status: 401 | 403 } {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  const parts = token?.split('.');
+  if (!parts || parts.length !== 3) return { status: 401 };
+  let payload: Record<string, unknown>;
+  try {
+    payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+  } catch {
+    return { status: 401 };
+  }
+  if (payload === null || typeof payload !== 'object' || payload.iss !== authorizer.issuer) return { status: 401 };
+  const audiences = [payload.aud, payload.client_id].flat().filter((a): a is string => typeof a === 'string');
+  if (!audiences.some((a) => authorizer.audience.includes(a))) return { status: 401 };
+  const seconds = now / 1000;
+  if (typeof payload.exp !== 'number' || payload.exp <= seconds) return { status: 401 };
+  if (typeof payload.nbf === 'number' && payload.nbf > seconds) return { status: 401 };
+  const granted = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean)
+    : Array.isArray(payload.scp) ? payload.scp.map(String) : [];
+  if (scopes && scopes.length > 0 && !scopes.some((s) => granted.includes(s))) return { status: 403 };
+  const claims = Object.fromEntries(Object.entries(payload).map(([k, v]) => [k, typeof v === 'string' ? v : Array.isArray(v) ? `[${v.join(' ')}]` : String(v)]));
+  return { claims, scopes: granted };
 }
 
 export interface RouteMatch {

@@ -12,3 +12,5 @@ export type { DatabasePoolOptions, AuthTokenSource } from './database';
 export { DB_ENV } from './database-env';
 export { tableChangeHandler, tableChangeOf, isTtlDelete, TTL_DELETE_IDENTITY, EarlierRecordFailedError } from './table-change';
 export type { TableChange, TableChangeKind, TableChangeFunction, TableChangeHandlerOptions } from './table-change';
+export { restError, restJson, restRouteOf, preconditionOf, etagOf, parseEtag, mergePatch, REST_API_ENV, REST_API_RECORD } from './rest-api';
+export type { RestRoute, Precondition, Version as RestRecordVersion } from './rest-api';

@@ -7,6 +7,7 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
@@ -477,8 +478,34 @@ export class StaticSite extends Construct {
     });
     for (const d of deployments) html.node.addDependency(d);
     deployments.push(html);
+    this.removeUnusedCliLayers(deployments);
     this.acknowledgeDeploymentFunction();
     return deployments;
+  }
+
+  /**
+   * Every BucketDeployment creates an AWS CLI layer (an AWS::Lambda::LayerVersion), but its
+   * function is a singleton per stack that keeps only the layer of the deployment that created it:
+   * the others would be published and never used (two per site, and all three of a second site).
+   * The layers no deployment function uses are removed; the function and its layer are unchanged.
+   */
+  private removeUnusedCliLayers(deployments: s3deploy.BucketDeployment[]): void {
+    const stack = Stack.of(this);
+    const used = new Set<string>();
+    for (const fn of stack.node.children) {
+      if (!(fn instanceof lambda.Function) || !fn.node.id.startsWith('Custom::CDKBucketDeployment')) continue;
+      const layers = stack.resolve((fn.node.defaultChild as lambda.CfnFunction).layers) as unknown;
+      for (const layer of Array.isArray(layers) ? layers : []) {
+        if (typeof layer?.Ref === 'string') used.add(layer.Ref);
+      }
+    }
+    if (used.size === 0) return; // not the shape expected: keep every layer
+    for (const deployment of deployments) {
+      const layer = deployment.node.tryFindChild('AwsCliLayer');
+      if (!(layer instanceof lambda.LayerVersion)) continue;
+      const ref = (stack.resolve(layer.layerVersionArn) as { Ref?: string }).Ref;
+      if (ref !== undefined && !used.has(ref)) deployment.node.tryRemoveChild(layer.node.id);
+    }
   }
 
   /**

@@ -30,9 +30,17 @@ describe('pattern diagrams', () => {
     expect(block).toContain('Distribution -. "standard logs" .-> LogBucket');
   });
 
+  test('the ServerlessRestApi diagram shows the six routes of a resource on its function, and the function using the table', () => {
+    const block = renderDiagrams().get('serverless-rest-api')!;
+    for (const route of ['GET /items', 'POST /items', 'GET /items/{id}', 'PUT /items/{id}', 'PATCH /items/{id}', 'DELETE /items/{id}']) {
+      expect(block).toContain(`HttpApi -- "${route}" --> ItemsFunction`);
+    }
+    expect(block).toContain('ItemsFunction -. "uses" .-> Table');
+  });
+
   test('every pattern has a page', () => {
     expect([...renderDiagrams().keys()].sort()).toEqual([
-      'async-http-api', 'fan-out', 'file-processing-pipeline', 'saga-orchestrator', 'scheduled-job', 'static-site',
+      'async-http-api', 'fan-out', 'file-processing-pipeline', 'saga-orchestrator', 'scheduled-job', 'serverless-rest-api', 'static-site',
       'table-change-handler',
     ]);
     for (const slug of renderDiagrams().keys()) {

@@ -17,8 +17,8 @@ import { uncoveredResources } from './edges';
 import { SeamModel } from './model';
 import { EdgeResult, evaluateModel, failuresOf, formatEdgeTable } from './simulate';
 import {
-  AsyncHttpApi, DeadLetteredQueue, FanOut, FanOutSource, FileProcessingPipeline, FunctionInvocation, Handler, JobSchedule, Notifications,
-  ProxiedDatabase, SagaOrchestrator, ScheduledJob, ServerlessFunction, StaticSite, TableChangeHandler,
+  ApiAuthorization, AsyncHttpApi, DeadLetteredQueue, FanOut, FanOutSource, FileProcessingPipeline, FunctionInvocation, Handler, JobSchedule, Notifications,
+  ProxiedDatabase, SagaOrchestrator, ScheduledJob, ServerlessFunction, ServerlessRestApi, StaticSite, TableChangeHandler,
 } from '../../src';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
@@ -100,6 +100,14 @@ const CONFIGURATIONS: Record<string, (stack: Stack) => void> = {
   'StaticSite': (stack) => {
     new StaticSite(stack, 'Site', { sourcePath: SITE });
   },
+  'ServerlessRestApi (built-in CRUD and a user handler, customer-key table)': (stack) => {
+    new ServerlessRestApi(stack, 'Catalog', {
+      resources: [{ name: 'items' }, { name: 'reports', handler: Handler.fromCode(code, { handler: 'index.handler' }) }],
+      authorization: ApiAuthorization.jwt({ issuer: 'https://issuer.example.com', audience: ['app'] }),
+      encryptionKey: new kms.Key(stack, 'TableKey', { enableKeyRotation: true }),
+      alarms: { topic: alarmTopic(stack) },
+    });
+  },
   'TableChangeHandler on a customer-key table, failure queue with a customer key': (stack) => {
     const table = new dynamodb.Table(stack, 'Users', {
       partitionKey: { name: 'userId', type: dynamodb.AttributeType.STRING },
@@ -143,6 +151,16 @@ test.each(Object.keys(CONFIGURATIONS))('%s: every edge is allowed and every stra
 
 test('every resource of every configuration that calls across a seam has its edges', () => {
   expect(uncovered).toEqual([]);
+});
+
+test('the ServerlessRestApi has API → function and function → table (and table key) seams', () => {
+  const edges = results.get('ServerlessRestApi (built-in CRUD and a user handler, customer-key table)')!.map((r) => `${r.edge.kind} ${r.edge.action} ${r.outcome}`);
+  expect(edges).toEqual(expect.arrayContaining([
+    'http api → function lambda:InvokeFunction Allowed',
+    'function → table dynamodb:Query Allowed',
+    'function → table dynamodb:PutItem Allowed',
+    'function → table dynamodb:DeleteItem Allowed',
+  ]));
 });
 
 test('the EventBridge FanOut has rule → queue seams', () => {

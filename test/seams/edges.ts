@@ -67,6 +67,8 @@ export interface TableAccess {
   readonly actions: string[];
   readonly why: string;
 }
+/** The environment variable that marks a function of a ServerlessRestApi resource. */
+const ENV_REST_RESOURCE = 'REST_API_RESOURCE';
 export const TABLE_ACCESS: TableAccess[] = [
   {
     handler: 'jobWorker (AsyncHttpApi worker)',
@@ -88,6 +90,22 @@ export const TABLE_ACCESS: TableAccess[] = [
     when: (_env, code) => code?.includes('DeliveryFailed') ?? false,
     actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
     why: 'JobStore.markDeadLettered (conditional UpdateItem), the record read when the write does not apply (GetItem)',
+  },
+  {
+    handler: 'ServerlessRestApi built-in CRUD handler',
+    tableEnv: 'REST_API_TABLE_NAME',
+    // Recognised by its bundle when the code is on disk (an assembly); without it, every handler of a resource is checked for these.
+    when: (env, code) => ENV_REST_RESOURCE in env && (code === undefined || code.includes('cursor-key')),
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+    why: 'ItemStore.get and the cursor key read (GetItem), creates and conditional writes and the cursor key create (PutItem), deletes (DeleteItem), pages (Query)',
+  },
+  {
+    handler: 'ServerlessRestApi user handler',
+    tableEnv: 'REST_API_TABLE_NAME',
+    when: (env) => ENV_REST_RESOURCE in env,
+    actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:ConditionCheckItem',
+      'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+    why: 'the construct promises a user handler read and write access to the table (what the code does is the user\'s)',
   },
   {
     handler: 'AsyncHttpApi status',

@@ -12,6 +12,7 @@ import { buildExampleApp } from '../../examples/app';
 export const EXAMPLE_STACKS = [
   'SharedExample', 'CoreExample', 'AsyncHttpApiExample', 'FanOutExample', 'FileProcessingPipelineExample',
   'ScheduledJobExample', 'SagaOrchestratorExample', 'StaticSiteExample', 'DatabaseExample',
+  'ServerlessRestApiExample',
   'TableChangeHandlerExample',
 ];
 

@@ -140,6 +140,20 @@ describe('StaticSite infrastructure', () => {
     expect(site.deployment).toBe(site.deployments[2]);
   });
 
+  test('one AWS CLI layer per stack, the one the deployment function uses (BucketDeployment makes one per deployment; the singleton keeps the first)', () => {
+    // GIVEN two sites (six deployments) in one stack
+    const stack = new Stack(undefined, 'Web', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new StaticSite(stack, 'Docs', { sourcePath: SITE });
+    new StaticSite(stack, 'Blog', { sourcePath: SITE });
+    // THEN
+    const template = Template.fromStack(stack);
+    const layers = Object.keys(template.findResources('AWS::Lambda::LayerVersion'));
+    expect(layers).toHaveLength(1);
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(functions.map((f) => f.Properties.Layers)).toEqual([[{ Ref: layers[0] }]]);
+    template.resourceCountIs('Custom::CDKBucketDeployment', 6);
+  });
+
   test('a custom domain: certificate, TLS 1.2_2021, A and AAAA alias records, url on the domain', () => {
     const stack = new Stack(undefined, 'Web', { env: { account: '123456789012', region: 'eu-west-1' } });
     const hostedZone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z1', zoneName: 'example.com' });
