@@ -17,8 +17,8 @@ import { uncoveredResources } from './edges';
 import { SeamModel } from './model';
 import { EdgeResult, evaluateModel, failuresOf, formatEdgeTable } from './simulate';
 import {
-  ApiAuthorization, AsyncHttpApi, DeadLetteredQueue, FanOut, FanOutSource, FileProcessingPipeline, FunctionInvocation, Handler, JobSchedule, Notifications,
-  ProxiedDatabase, SagaOrchestrator, ScheduledJob, ServerlessFunction, ServerlessRestApi, StaticSite, TableChangeHandler,
+  ApiAuthorization, AsyncHttpApi, DeadLetteredQueue, FanOut, FanOutSource, FileProcessingPipeline, FunctionInvocation, Handler, JobSchedule,
+  Notifications, ProxiedDatabase, SagaOrchestrator, ScheduledJob, ServerlessFunction, ServerlessRestApi, StaticSite, TableChangeHandler,
 } from '../../src';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
