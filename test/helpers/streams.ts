@@ -1,5 +1,5 @@
 /** Stream-table helpers for the DynamoDB Streams tests (on DynamoDB Local, test/helpers/dynamodb-local.ts). */
-import { CreateTableCommand, DynamoDBClient, KeySchemaElement, AttributeDefinition } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, KeySchemaElement, AttributeDefinition, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import type { InvokeResult } from '../../src/local/lambda';
 
@@ -45,4 +45,17 @@ export function inProcess<E, R>(handler: (event: E, context: Context) => Promise
       return { ok: false, error: { errorType: (error as Error).name, errorMessage: (error as Error).message } };
     }
   };
+}
+
+/**
+ * The order history both CQRS tests replay: three orders, the second shipped, the third deleted,
+ * so the read model must end with orders o-1 (OPEN, 30) and o-2 (SHIPPED, 12).
+ */
+export async function writeOrderHistory(ddb: DynamoDBClient, orders: string): Promise<void> {
+  const order = (orderId: string, total: number, status = 'OPEN') => ({ orderId: { S: orderId }, customerId: { S: 'c-1' }, total: { N: String(total) }, status: { S: status } });
+  await ddb.send(new PutItemCommand({ TableName: orders, Item: order('o-1', 30) }));
+  await ddb.send(new PutItemCommand({ TableName: orders, Item: order('o-2', 12) }));
+  await ddb.send(new PutItemCommand({ TableName: orders, Item: order('o-3', 5) }));
+  await ddb.send(new PutItemCommand({ TableName: orders, Item: order('o-2', 12, 'SHIPPED') }));
+  await ddb.send(new DeleteItemCommand({ TableName: orders, Key: { orderId: { S: 'o-3' } } }));
 }

@@ -12,7 +12,7 @@ import { DynamoDbStreamEvent, DynamoDbStreamPoller, DynamoDbStreamEventSourceSet
 import { isTtlDelete, TableChange, tableChangeHandler, tableChangeOf } from '../../src/runtime/table-change';
 import { describeWithDynamoDbLocal, DynamoDbLocal, startDynamoDbLocal } from '../helpers/dynamodb-local';
 import { uniqueName } from '../helpers/emulators';
-import { createStreamTable, inProcess, lambdaContext } from '../helpers/streams';
+import { createStreamTable, inProcess, lambdaContext, writeOrderHistory } from '../helpers/streams';
 
 /** The TTL delete record as AWS documents it (DynamoDB developer guide, "Time to Live and DynamoDB Streams"). */
 const DOCUMENTED_TTL_DELETE = {
@@ -216,12 +216,7 @@ describeWithDynamoDbLocal('tableChangeHandler on DynamoDB Local streams', () => 
     process.env.READ_MODEL_TABLE_NAME = readModel;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { handler } = require('../../examples/table-change/handlers/order-projection') as typeof import('../../examples/table-change/handlers/order-projection');
-    const order = (orderId: string, total: number, status = 'OPEN') => ({ orderId: { S: orderId }, customerId: { S: 'c-1' }, total: { N: String(total) }, status: { S: status } });
-    await ddb.send(new PutItemCommand({ TableName: orders, Item: order('o-1', 30) }));
-    await ddb.send(new PutItemCommand({ TableName: orders, Item: order('o-2', 12) }));
-    await ddb.send(new PutItemCommand({ TableName: orders, Item: order('o-3', 5) }));
-    await ddb.send(new PutItemCommand({ TableName: orders, Item: order('o-2', 12, 'SHIPPED') }));
-    await ddb.send(new DeleteItemCommand({ TableName: orders, Key: { orderId: { S: 'o-3' } } }));
+    await writeOrderHistory(ddb, orders);
     const { poller, delivered } = await mapping(streamArn, (event) => handler(event, lambdaContext('projection')));
     await poller.drain();
     const summary = async () => {

@@ -27,7 +27,7 @@ import { DynamoDbStreamPoller } from '../../src/local/dynamodb-streams';
 import { describeWithDynamoDbLocal, DynamoDbLocal, startDynamoDbLocal } from '../helpers/dynamodb-local';
 import { RunningEmulator, startFauxqs, uniqueName } from '../helpers/emulators';
 import { nagErrors } from '../helpers/nag';
-import { createStreamTable, inProcess } from '../helpers/streams';
+import { createStreamTable, inProcess, writeOrderHistory } from '../helpers/streams';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
@@ -232,12 +232,7 @@ describeWithDynamoDbLocal('TableChangeHandler example on DynamoDB Local streams 
     process.env.AWS_ENDPOINT_URL_DYNAMODB = local.endpoint;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { handler } = require('../../examples/table-change/handlers/order-projection') as typeof import('../../examples/table-change/handlers/order-projection');
-    const order = (orderId: string, total: number, status = 'OPEN') => ({ orderId: { S: orderId }, customerId: { S: 'c-1' }, total: { N: String(total) }, status: { S: status } });
-    await ddb.send(new PutItemCommand({ TableName: orders, Item: order('o-1', 30) }));
-    await ddb.send(new PutItemCommand({ TableName: orders, Item: order('o-2', 12) }));
-    await ddb.send(new PutItemCommand({ TableName: orders, Item: order('o-3', 5) }));
-    await ddb.send(new PutItemCommand({ TableName: orders, Item: order('o-2', 12, 'SHIPPED') }));
-    await ddb.send(new DeleteItemCommand({ TableName: orders, Key: { orderId: { S: 'o-3' } } }));
+    await writeOrderHistory(ddb, orders);
 
     // INJECTED: the first invocation applies the changes, then fails, so the batch comes again.
     const real = inProcess((event: DynamoDbStreamEvent, context) => handler(event as unknown as DynamoDBStreamEvent, context));
