@@ -115,6 +115,8 @@ export class ServerlessGuardrails implements IAspect {
       const p = r.properties;
       if (r.type === 'AWS::SQS::Queue' && p.RedrivePolicy) refsIn(p.RedrivePolicy.deadLetterTargetArn, failureTargets);
       if (r.type === 'AWS::Lambda::EventInvokeConfig') refsIn(p.DestinationConfig?.OnFailure, failureTargets);
+      // A stream (DynamoDB, Kinesis) event source mapping's on-failure destination.
+      if (r.type === 'AWS::Lambda::EventSourceMapping') refsIn(p.DestinationConfig?.OnFailure, failureTargets);
       if (r.type === 'AWS::Lambda::Function') refsIn(p.DeadLetterConfig, failureTargets);
       if (r.type === 'AWS::SNS::Subscription') refsIn(p.RedrivePolicy, failureTargets);
       if (r.type === 'AWS::Events::Rule') for (const t of p.Targets ?? []) refsIn(t.DeadLetterConfig, failureTargets);

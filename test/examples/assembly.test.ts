@@ -58,3 +58,8 @@ test('the thumbnailer (Handler.fromEntry, nodeModules sharp) ships sharp built f
   expect(header.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
   expect(header.readUInt16LE(18)).toBe(183); // e_machine EM_AARCH64
 });
+
+test('the example app passes its platform guardrails (the main job fails on any guardrail error)', () => {
+  const errors = assembly.stacks.flatMap((s) => s.messages.filter((m) => m.level === 'error').map((m) => `${m.id}: ${m.entry.data}`));
+  expect(errors).toEqual([]);
+});

@@ -1,5 +1,6 @@
 import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -8,7 +9,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { AsyncHttpApi, FanOut, GuardrailRule, GuardrailSeverity, Handler, ServerlessDefaults, ServerlessGuardrails, ServerlessGuardrailsProps } from '../../src';
+import { AsyncHttpApi, FanOut, GuardrailRule, GuardrailSeverity, Handler, ServerlessDefaults, ServerlessGuardrails, ServerlessGuardrailsProps, TableChangeHandler } from '../../src';
 
 const code = lambda.Code.fromInline('exports.handler = async () => {}');
 
@@ -110,8 +111,25 @@ describe('ServerlessGuardrails on this library', () => {
     const annotations = guarded((stack) => {
       new AsyncHttpApi(stack, 'Jobs', { worker: Handler.fromCode(code, { handler: 'index.handler' }) });
       new FanOut(stack, 'Orders', { consumers: [{ name: 'inventory', handler: Handler.fromCode(code, { handler: 'index.handler' }) }] });
+      new TableChangeHandler(stack, 'Welcome', {
+        table: new dynamodb.Table(stack, 'Users', { partitionKey: { name: 'userId', type: dynamodb.AttributeType.STRING } }),
+        onInsert: Handler.fromCode(code, { handler: 'index.handler' }),
+      });
     });
     expect(errorsOf(annotations)).toEqual([]);
+  });
+
+  test('a queue that is only a stream event source mapping\'s on-failure destination needs no DLQ of its own', () => {
+    const annotations = guarded((stack) => {
+      const table = new dynamodb.Table(stack, 'T', { partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING }, stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES });
+      const failures = new sqs.Queue(stack, 'Failures');
+      const fn = new lambda.Function(stack, 'Fn', { code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_24_X, architecture: lambda.Architecture.ARM_64 });
+      fn.addEventSource(new eventSources.DynamoEventSource(table, { startingPosition: lambda.StartingPosition.TRIM_HORIZON, onFailure: new eventSources.SqsDlq(failures) }));
+      new sqs.Queue(stack, 'Lonely');
+    });
+    const dlqFindings = errorsOf(annotations).filter((e) => e.includes(GuardrailRule.QUEUE_WITHOUT_DLQ));
+    expect(dlqFindings).toHaveLength(1);
+    expect(dlqFindings[0]).toMatch(/Lonely/);
   });
 });
 
