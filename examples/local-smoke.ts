@@ -189,7 +189,7 @@ async function main(): Promise<void> {
   console.log('\nlocal smoke:');
   for (const [name, outcome] of results) console.log(`  ${outcome instanceof Error ? 'FAIL' : 'ok  '} ${name}: ${outcome instanceof Error ? outcome.message : outcome}`);
   console.log(`  IAM: ${iam}`);
-  console.log('  not run locally yet: StaticSite (CloudFront), Database (RDS Proxy), FileProcessingPipeline Thumbnails (its sharp is built for Linux arm64, as deployed; this machine is ' + process.arch + ')');
+  console.log('  not run locally yet: StaticSite (CloudFront), Database (RDS Proxy), TableChangeHandler (DynamoDB Streams: dynalite has none), FileProcessingPipeline Thumbnails (its sharp is built for Linux arm64, as deployed; this machine is ' + process.arch + ')');
   for (const api of pythonApis(cloud)) console.log(`  not run locally yet: ${api} (Python)`);
   if (results.some(([, o]) => o instanceof Error)) process.exit(1);
 }
