@@ -123,7 +123,9 @@ describe('ServerlessGuardrails on this library', () => {
     const annotations = guarded((stack) => {
       const table = new dynamodb.Table(stack, 'T', { partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING }, stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES });
       const failures = new sqs.Queue(stack, 'Failures');
-      const fn = new lambda.Function(stack, 'Fn', { code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_24_X, architecture: lambda.Architecture.ARM_64 });
+      const fn = new lambda.Function(stack, 'Fn', {
+        code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_24_X, architecture: lambda.Architecture.ARM_64,
+      });
       fn.addEventSource(new eventSources.DynamoEventSource(table, { startingPosition: lambda.StartingPosition.TRIM_HORIZON, onFailure: new eventSources.SqsDlq(failures) }));
       new sqs.Queue(stack, 'Lonely');
     });
