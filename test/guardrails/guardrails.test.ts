@@ -126,7 +126,10 @@ describe('ServerlessGuardrails on this library', () => {
       const fn = new lambda.Function(stack, 'Fn', {
         code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_24_X, architecture: lambda.Architecture.ARM_64,
       });
-      fn.addEventSource(new eventSources.DynamoEventSource(table, { startingPosition: lambda.StartingPosition.TRIM_HORIZON, onFailure: new eventSources.SqsDlq(failures) }));
+      fn.addEventSource(new eventSources.DynamoEventSource(table, {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        onFailure: new eventSources.SqsDlq(failures),
+      }));
       new sqs.Queue(stack, 'Lonely');
     });
     const dlqFindings = errorsOf(annotations).filter((e) => e.includes(GuardrailRule.QUEUE_WITHOUT_DLQ));
